@@ -1,0 +1,75 @@
+#include "loom/codegen/interpreter/interpreter.h"
+
+#include <cmath>
+
+#include "loom/codegen/interpreter/kernels.h"
+
+namespace loom::codegen {
+
+namespace {
+
+Array evaluate(const ir::Node& n, interp::Operands in) {
+  switch (n.info().category) {
+    case ir::OpCategory::Constant: return Array::full(n.results[0].shape, n.attrs.get_float("value"), n.results[0].dtype);
+    case ir::OpCategory::Elementwise: return interp::elementwise(n, in);
+    case ir::OpCategory::Reduction: return interp::reduction(n, in);
+    case ir::OpCategory::Normalize: return interp::normalize(n, in);
+    case ir::OpCategory::Contraction: return interp::matmul(n, in);
+    case ir::OpCategory::Layout: return interp::layout(n, in);
+    case ir::OpCategory::Loss: return interp::softmax_cross_entropy(n, in);
+    case ir::OpCategory::Param:
+    case ir::OpCategory::Meta: break;
+  }
+  raise(n.loc, "interpreter: cannot execute {} here ({} nodes are expanded by the autodiff pass)", ir::op_name(n.op),
+        ir::op_name(n.op));
+}
+
+class Interpreter final : public Executable {
+ public:
+  Interpreter(ir::Graph graph, InterpreterOptions options)
+      : graph_(std::move(graph)), order_(ir::topological_order(graph_)), options_(options) {}
+
+  std::vector<Array> run(std::span<const Array> inputs, std::span<const Array> state) const override {
+    std::vector<Array> values(graph_.num_nodes());
+    for (std::size_t i = 0; i < graph_.inputs.size(); ++i) values[graph_.inputs[i]] = inputs[i];
+    for (std::size_t i = 0; i < graph_.state.size(); ++i) values[graph_.state[i]] = state[i];
+    std::vector<const Array*> operands;
+    for (ir::NodeId id : order_) {
+      const ir::Node& n = graph_.node(id);
+      if (n.info().category == ir::OpCategory::Param) continue;
+      operands.clear();
+      for (ir::Value v : n.operands) operands.push_back(&values[v.node]);
+      values[id] = evaluate(n, operands);
+      if (options_.check_finite) check_finite(n, values[id]);
+    }
+    std::vector<Array> results;
+    // Results never alias the caller's arrays or the state: a returned Array stays valid and unchanged.
+    for (ir::Value v : graph_.outputs) results.push_back(values[v.node].copy());
+    for (const auto& update : graph_.updates) results.push_back(values[update.second.node].copy());
+    return results;
+  }
+
+ private:
+  static void check_finite(const ir::Node& n, const Array& value) {
+    if (!is_float(value.dtype())) return;
+    for (std::int64_t i = 0; i < value.size(); ++i)
+      if (!std::isfinite(value.get(i)))
+        raise(n.loc, "nan_guard: {} produced {} at element {} of its {} result", ir::op_name(n.op),
+              std::isnan(value.get(i)) ? "nan" : value.get(i) > 0 ? "inf" : "-inf", i, value.type().str());
+  }
+
+  ir::Graph graph_;
+  std::vector<ir::NodeId> order_;
+  InterpreterOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Executable> make_interpreter(ir::Graph graph, InterpreterOptions options) {
+  for (ir::NodeId id = 0; id < graph.num_nodes(); ++id)
+    if (!graph.node(id).dead && graph.node(id).op == ir::OpKind::grad)
+      raise(graph.node(id).loc, "interpreter: the graph still has a grad node; run the autodiff pass first");
+  return std::make_unique<Interpreter>(std::move(graph), options);
+}
+
+}  // namespace loom::codegen

@@ -1,0 +1,66 @@
+#pragma once
+/// compile() turns recorded tensors into a Function: the needed part of the graph, run through the pass pipeline,
+/// executed by a backend. Calls follow Theano: outputs and every update are computed from the old state, then all
+/// updates are assigned.
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "loom/frontend/graph.h"
+
+namespace loom {
+
+enum class OptLevel { O0, O1, O2 };
+enum class Backend { jit, interpreter };
+
+struct CompileOptions {
+  /// O0 runs only what execution needs (Theano's optimizer=None); O2 is the full pipeline.
+  OptLevel opt = OptLevel::O2;
+  /// The interpreter is the default until the JIT lands (#4); Backend::jit raises "not available yet".
+  Backend backend = Backend::interpreter;
+  /// false gives inference behaviour of dropout, rrelu and batch norm (#6).
+  bool training = true;
+  /// When set, the IR before and after every pass is written there as numbered .loom files.
+  std::string dump_dir;
+  /// Overrides `opt` with an explicit pass list, e.g. "autodiff,dce".
+  std::string pipeline;
+  /// Checks every intermediate for NaN and Inf and raises an Error naming the op and line that produced one.
+  bool nan_guard = false;
+  /// Worker threads for compiled kernels (0: the runtime's default). The interpreter is single-threaded.
+  int threads = 0;
+  /// The function's name in IR dumps.
+  std::string name = "main";
+};
+
+using Updates = std::vector<std::pair<Tensor, Tensor>>;
+
+namespace codegen {
+class Executable;
+}
+
+class Function {
+ public:
+  /// Runs one call. Throws Error naming the input, expected and actual types, and the caller's line on a wrong
+  /// count, dtype or shape; on any error no shared variable changes.
+  std::vector<Array> operator()(const std::vector<Array>& inputs, SrcLoc loc = SrcLoc::current()) const;
+  /// The final IR as text.
+  std::string ir() const;
+  /// The final IR.
+  const ir::Graph& graph() const;
+
+ private:
+  friend Function compile(const std::vector<Tensor>&, const std::vector<Tensor>&, const Updates&,
+                          const CompileOptions&, SrcLoc);
+  struct Impl;
+  std::shared_ptr<const Impl> impl_;
+};
+
+Function compile(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs, const Updates& updates = {},
+                 const CompileOptions& options = {}, SrcLoc loc = SrcLoc::current());
+
+/// Computes one tensor now, with the given input values and the current shared values.
+Array eval(const Expr& x, const std::vector<std::pair<Tensor, Array>>& feeds = {}, SrcLoc loc = SrcLoc::current());
+
+}  // namespace loom

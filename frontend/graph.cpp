@@ -1,0 +1,58 @@
+#include "loom/frontend/graph.h"
+
+#include "loom/ir/printer.h"
+
+namespace loom {
+
+namespace {
+
+/// The graph that owns a shared variable, or an Error naming what `t` is instead.
+Graph& owner_of_shared(const Tensor& t, std::string_view what, const SourceLoc& loc) {
+  if (!t.defined()) raise(loc, "{}: the Tensor is empty", what);
+  auto* g = dynamic_cast<Graph*>(t.graph());
+  if (!g || t.node().op != ir::OpKind::state)
+    raise(loc, "{}: {} {} is not a shared variable (its op is {})", what, t.name().empty() ? "tensor" : "'" + t.name() + "'",
+          t.type().str(), ir::op_name(t.node().op));
+  return *g;
+}
+
+}  // namespace
+
+Array Tensor::get_value(SrcLoc loc) const {
+  Graph& g = owner_of_shared(*this, "get_value", SourceLoc::from(loc));
+  return g.store()->values.at(value_.node).copy();
+}
+
+void Tensor::set_value(const Array& value, SrcLoc loc) {
+  SourceLoc at = SourceLoc::from(loc);
+  Graph& g = owner_of_shared(*this, "set_value", at);
+  if (value.type() != type())
+    raise(at, "set_value: shared variable '{}' is {}, the new value is {}", name(), type().str(), value.type().str());
+  g.store()->values[value_.node] = value.copy();
+}
+
+Graph::Graph() : ir::Graph("graph") {}
+
+Tensor Graph::parameter(ir::OpKind op, const std::string& name, TensorType type, const SourceLoc& loc) {
+  for (ir::NodeId id : op == ir::OpKind::input ? inputs : state)
+    if (node(id).name == name) raise(loc, "{}: a {} named '{}' already exists in this graph", op_name(op), op_name(op), name);
+  ir::NodeId id = add_typed_node(op, {}, {}, {std::move(type)}, loc, name);
+  (op == ir::OpKind::input ? inputs : state).push_back(id);
+  return Tensor(Expr(this, ir::Value{id, 0}));
+}
+
+Tensor Graph::input(const std::string& name, Shape shape, DType dtype, SrcLoc loc) {
+  for (auto d : shape)
+    if (d < 0) raise(SourceLoc::from(loc), "input: '{}' has a negative dimension in {}", name, to_string(shape));
+  return parameter(ir::OpKind::input, name, TensorType{dtype, std::move(shape)}, SourceLoc::from(loc));
+}
+
+Tensor Graph::shared(const std::string& name, const Array& value, SrcLoc loc) {
+  Tensor t = parameter(ir::OpKind::state, name, value.type(), SourceLoc::from(loc));
+  store_->values[t.value().node] = value.copy();
+  return t;
+}
+
+std::string Graph::str() const { return ir::print(*this); }
+
+}  // namespace loom

@@ -1,0 +1,52 @@
+#pragma once
+/// The user's graph: records ops as they are written, and owns the values of its shared variables.
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "loom/ir/expr.h"
+#include "loom/runtime/array.h"
+
+namespace loom {
+
+/// Current values of a graph's shared variables, keyed by their `state` node. Shared by the Graph and every
+/// Function compiled from it, so a predict function sees what a train function learned.
+struct SharedStore {
+  std::unordered_map<ir::NodeId, Array> values;
+};
+
+/// A graph value as the user holds it. All ops take and return Expr; Tensor adds access to shared variables.
+class Tensor : public Expr {
+ public:
+  Tensor() = default;
+  Tensor(const Expr& e) : Expr(e) {}
+
+  /// A copy of a shared variable's current value. Throws Error for non-shared tensors.
+  Array get_value(SrcLoc loc = SrcLoc::current()) const;
+  /// Replaces a shared variable's value (copied); dtype and shape must match its declaration.
+  void set_value(const Array& value, SrcLoc loc = SrcLoc::current());
+};
+
+/// A recording graph. Tensors point into it, so it neither copies nor moves.
+class Graph : public ir::Graph {
+ public:
+  Graph();
+  Graph(const Graph&) = delete;
+  Graph& operator=(const Graph&) = delete;
+
+  /// A value passed in at each call of a Function.
+  Tensor input(const std::string& name, Shape shape, DType dtype = DType::f32, SrcLoc loc = SrcLoc::current());
+  /// Persistent state (Theano `shared`) starting at a copy of `value`.
+  Tensor shared(const std::string& name, const Array& value, SrcLoc loc = SrcLoc::current());
+  /// Everything recorded so far, as IR text.
+  std::string str() const;
+
+  const std::shared_ptr<SharedStore>& store() const { return store_; }
+
+ private:
+  Tensor parameter(ir::OpKind op, const std::string& name, TensorType type, const SourceLoc& loc);
+  std::shared_ptr<SharedStore> store_ = std::make_shared<SharedStore>();
+};
+
+}  // namespace loom

@@ -1,0 +1,44 @@
+#pragma once
+/// Element types and static shapes: the vocabulary every layer of loom shares.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace loom {
+
+/// The element types of loom tensors. b8 holds booleans as one byte (0 or 1).
+enum class DType : std::uint8_t { f32, f64, i32, i64, b8 };
+
+std::string_view to_string(DType dtype);
+std::optional<DType> parse_dtype(std::string_view text);
+std::size_t size_of(DType dtype);
+bool is_float(DType dtype);
+bool is_integer(DType dtype);
+
+/// A static shape; an empty shape is a scalar.
+using Shape = std::vector<std::int64_t>;
+
+std::int64_t num_elements(const Shape& shape);
+/// "[2,1000]"; "[]" for scalars.
+std::string to_string(const Shape& shape);
+
+/// Row-major strides (in elements) of a shape.
+std::vector<std::int64_t> row_major_strides(const Shape& shape);
+
+/// The dtype and shape of one IR value.
+struct TensorType {
+  DType dtype = DType::f32;
+  Shape shape;
+
+  std::int64_t rank() const { return static_cast<std::int64_t>(shape.size()); }
+  std::int64_t size() const { return num_elements(shape); }
+  /// "f32[2,1000]"
+  std::string str() const;
+  bool operator==(const TensorType&) const = default;
+};
+
+}  // namespace loom

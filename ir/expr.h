@@ -1,0 +1,158 @@
+#pragma once
+/// The graph-building language: a handle to one IR value and the ops over it. Users write models with it
+/// (through loom::Tensor, which adds shared-variable access) and the autodiff rules write gradients with it, so
+/// gradients are ordinary IR that prints, optimizes and can be differentiated again.
+///
+/// Every builder takes the caller's std::source_location as a defaulted last argument (operators take it through
+/// Operand's converting constructor), so each node records the user's line.
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <source_location>
+#include <string>
+#include <vector>
+
+#include "loom/ir/graph.h"
+
+namespace loom {
+
+using SrcLoc = std::source_location;
+
+/// A value in a graph under construction.
+class Expr {
+ public:
+  Expr() = default;
+  Expr(ir::Graph* graph, ir::Value value) : graph_(graph), value_(value) {}
+
+  bool defined() const { return graph_ != nullptr; }
+  ir::Graph* graph() const { return graph_; }
+  ir::Value value() const { return value_; }
+  const ir::Node& node() const;
+  const TensorType& type() const;
+  DType dtype() const { return type().dtype; }
+  const Shape& shape() const { return type().shape; }
+  std::int64_t rank() const { return type().rank(); }
+  const std::string& name() const { return node().name; }
+  /// Names the node, for dumps and error messages.
+  Expr& named(std::string name);
+
+ protected:
+  ir::Graph* graph_ = nullptr;
+  ir::Value value_;
+};
+
+/// One side of a binary op: a graph value or a plain number that takes the other side's dtype.
+struct Operand {
+  Operand(const Expr& e, SrcLoc loc = SrcLoc::current()) : expr(e), loc(SourceLoc::from(loc)) {}
+  Operand(double number, SrcLoc loc = SrcLoc::current()) : scalar(number), loc(SourceLoc::from(loc)) {}
+
+  std::optional<Expr> expr;
+  double scalar = 0.0;
+  SourceLoc loc;
+};
+
+/// Reduction axes: one axis, a list, or (empty) all axes. Negative axes count from the end.
+struct Axes {
+  Axes() = default;
+  Axes(int axis) : list{axis} {}
+  Axes(std::int64_t axis) : list{axis} {}
+  Axes(std::initializer_list<std::int64_t> axes) : list(axes) {}
+  Axes(std::vector<std::int64_t> axes) : list(std::move(axes)) {}
+  std::vector<std::int64_t> list;
+};
+
+// Arithmetic and comparisons, with NumPy broadcasting.
+Expr operator+(const Operand& a, const Operand& b);
+Expr operator-(const Operand& a, const Operand& b);
+Expr operator*(const Operand& a, const Operand& b);
+Expr operator/(const Operand& a, const Operand& b);
+Expr operator-(const Operand& x);
+Expr operator<(const Operand& a, const Operand& b);
+Expr operator<=(const Operand& a, const Operand& b);
+Expr operator>(const Operand& a, const Operand& b);
+Expr operator>=(const Operand& a, const Operand& b);
+Expr eq(const Operand& a, const Operand& b);
+Expr ne(const Operand& a, const Operand& b);
+Expr pow(const Operand& a, const Operand& b);
+Expr maximum(const Operand& a, const Operand& b);
+Expr minimum(const Operand& a, const Operand& b);
+Expr where(const Expr& condition, const Operand& a, const Operand& b, SrcLoc loc = SrcLoc::current());
+Expr cast(const Expr& x, DType to, SrcLoc loc = SrcLoc::current());
+
+// Elementwise math and activations.
+Expr neg(const Expr& x, SrcLoc loc = SrcLoc::current());
+Expr exp(const Expr& x, SrcLoc loc = SrcLoc::current());
+Expr log(const Expr& x, SrcLoc loc = SrcLoc::current());
+Expr log1p(const Expr& x, SrcLoc loc = SrcLoc::current());
+Expr sqrt(const Expr& x, SrcLoc loc = SrcLoc::current());
+Expr rsqrt(const Expr& x, SrcLoc loc = SrcLoc::current());
+Expr abs(const Expr& x, SrcLoc loc = SrcLoc::current());
+Expr sign(const Expr& x, SrcLoc loc = SrcLoc::current());
+Expr square(const Expr& x, SrcLoc loc = SrcLoc::current());
+Expr sigmoid(const Expr& x, SrcLoc loc = SrcLoc::current());
+Expr tanh(const Expr& x, SrcLoc loc = SrcLoc::current());
+Expr relu(const Expr& x, SrcLoc loc = SrcLoc::current());
+Expr leaky_relu(const Expr& x, double alpha = 0.01, SrcLoc loc = SrcLoc::current());
+Expr elu(const Expr& x, double alpha = 1.0, SrcLoc loc = SrcLoc::current());
+Expr selu(const Expr& x, SrcLoc loc = SrcLoc::current());
+Expr softplus(const Expr& x, SrcLoc loc = SrcLoc::current());
+Expr swish(const Expr& x, SrcLoc loc = SrcLoc::current());
+/// Identity forward; blocks gradients.
+Expr stop_gradient(const Expr& x, SrcLoc loc = SrcLoc::current());
+
+/// 2-D × 2-D, 2-D × 1-D, batched 3-D × 3-D and 3-D × 2-D.
+Expr matmul(const Expr& a, const Expr& b, SrcLoc loc = SrcLoc::current());
+
+// Layout.
+/// Empty perm reverses the axes.
+Expr transpose(const Expr& x, std::vector<std::int64_t> perm = {}, SrcLoc loc = SrcLoc::current());
+/// One entry may be -1 and is inferred.
+Expr reshape(const Expr& x, Shape shape, SrcLoc loc = SrcLoc::current());
+Expr broadcast_to(const Expr& x, Shape shape, SrcLoc loc = SrcLoc::current());
+Expr concat(const std::vector<Expr>& parts, std::int64_t axis = 0, SrcLoc loc = SrcLoc::current());
+/// NumPy-style x[begin:end:step] per leading axis; negative indices count from the end; missing axes are whole.
+Expr slice(const Expr& x, std::vector<std::int64_t> begin, std::vector<std::int64_t> end,
+           std::vector<std::int64_t> step = {}, SrcLoc loc = SrcLoc::current());
+/// Zeros before (low), after (high) and between (interior) the elements of each axis, as XLA's Pad.
+Expr pad(const Expr& x, std::vector<std::int64_t> low, std::vector<std::int64_t> high,
+         std::vector<std::int64_t> interior = {}, SrcLoc loc = SrcLoc::current());
+Expr one_hot(const Expr& indices, std::int64_t depth, DType dtype = DType::f32, SrcLoc loc = SrcLoc::current());
+
+// Reductions.
+Expr sum(const Expr& x, Axes axes = {}, bool keepdims = false, SrcLoc loc = SrcLoc::current());
+Expr mean(const Expr& x, Axes axes = {}, bool keepdims = false, SrcLoc loc = SrcLoc::current());
+Expr max(const Expr& x, Axes axes = {}, bool keepdims = false, SrcLoc loc = SrcLoc::current());
+Expr min(const Expr& x, Axes axes = {}, bool keepdims = false, SrcLoc loc = SrcLoc::current());
+Expr logsumexp(const Expr& x, Axes axes = {}, bool keepdims = false, SrcLoc loc = SrcLoc::current());
+/// i32 indices of the largest element along `axis` (the first one on ties).
+Expr argmax(const Expr& x, std::int64_t axis = -1, bool keepdims = false, SrcLoc loc = SrcLoc::current());
+Expr softmax(const Expr& x, std::int64_t axis = -1, SrcLoc loc = SrcLoc::current());
+Expr log_softmax(const Expr& x, std::int64_t axis = -1, SrcLoc loc = SrcLoc::current());
+
+// Losses (means over the batch).
+Expr mse(const Expr& prediction, const Expr& target, SrcLoc loc = SrcLoc::current());
+/// `p` are probabilities; the stabilize pass rewrites log(sigmoid) forms into stable ones.
+Expr binary_cross_entropy(const Expr& p, const Expr& target, SrcLoc loc = SrcLoc::current());
+/// Mean over rows of -log softmax(logits)[label]; labels are integer class indices along the last axis.
+Expr softmax_cross_entropy(const Expr& logits, const Expr& labels, SrcLoc loc = SrcLoc::current());
+
+/// A tensor of x's type (or dtype and shape) with every element `value`.
+Expr full_like(const Expr& x, double value, SrcLoc loc = SrcLoc::current());
+Expr constant(ir::Graph& g, double value, TensorType type, SrcLoc loc = SrcLoc::current());
+
+/// What to do when a `wrt` value does not influence the cost (Theano's disconnected_inputs).
+enum class Disconnected { raise, zero };
+
+/// Records a `grad` node: one result per `wrt`, expanded later by the autodiff pass. `cost` may be empty when
+/// `known` seeds the gradients (Theano's known_grads).
+std::vector<Expr> record_grad(const Expr& cost, const std::vector<Expr>& wrt,
+                              const std::vector<std::pair<Expr, Expr>>& known, const std::vector<Expr>& constants,
+                              Disconnected disconnected, SrcLoc loc = SrcLoc::current());
+
+namespace ir {
+/// Normalizes a possibly negative axis against `rank`, or throws Error naming `op` and `type`.
+std::int64_t normalize_axis(std::int64_t axis, const TensorType& type, std::string_view op, const SourceLoc& loc);
+}  // namespace ir
+
+}  // namespace loom

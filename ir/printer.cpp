@@ -1,0 +1,131 @@
+#include "loom/ir/printer.h"
+
+#include <cctype>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace loom::ir {
+
+namespace {
+template <class T>
+std::string format_float_as(T value) {
+  std::string text = fmt::format("{}", value);
+  if (text.find_first_of(".enia") == std::string::npos) text += ".0";
+  return text;
+}
+}  // namespace
+
+std::string format_float(double value) { return format_float_as(value); }
+
+namespace {
+
+constexpr std::size_t kLocColumn = 64;
+
+bool is_identifier(const std::string& name) {
+  if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.')) return false;
+  return true;
+}
+
+/// f32 constants print their float value ("0.001", not "0.0010000000474974513"); parsing it back rounds to the
+/// same float.
+std::string format_attr(const AttrValue& value, bool single_precision) {
+  struct Visitor {
+    bool single_precision;
+    std::string operator()(std::int64_t v) const { return std::to_string(v); }
+    std::string operator()(double v) const {
+      return single_precision ? format_float_as(static_cast<float>(v)) : format_float(v);
+    }
+    std::string operator()(const std::vector<std::int64_t>& v) const { return fmt::format("[{}]", fmt::join(v, ", ")); }
+    std::string operator()(const std::string& v) const { return fmt::format("\"{}\"", v); }
+  };
+  return std::visit(Visitor{single_precision}, value);
+}
+
+/// Gives every value a unique SSA name: a node's own name when it has a usable one, else a number.
+class Namer {
+ public:
+  std::string define(const Node& n, NodeId id) {
+    std::string base = is_identifier(n.name) ? n.name : std::to_string(counter_++);
+    std::string name = base;
+    for (int k = 1; !used_.insert(name).second; ++k) name = fmt::format("{}.{}", base, k);
+    names_[id] = name;
+    return name;
+  }
+  std::string use(const Graph& g, Value v) const {
+    auto it = names_.find(v.node);
+    std::string base = it == names_.end() ? fmt::format("<undefined {}>", v.node) : "%" + it->second;
+    return g.node(v.node).results.size() > 1 ? fmt::format("{}#{}", base, v.index) : base;
+  }
+
+ private:
+  int counter_ = 0;
+  std::unordered_set<std::string> used_;
+  std::unordered_map<NodeId, std::string> names_;
+};
+
+std::string result_types(const Node& n) {
+  if (n.results.size() == 1) return n.results[0].str();
+  std::vector<std::string> types;
+  for (const auto& t : n.results) types.push_back(t.str());
+  return fmt::format("({})", fmt::join(types, ", "));
+}
+
+}  // namespace
+
+std::string print(const Graph& g) {
+  Namer namer;
+  std::string out;
+  auto params = [&](const std::vector<NodeId>& ids) {
+    std::vector<std::string> items;
+    for (NodeId id : ids) items.push_back(fmt::format("%{}: {}", namer.define(g.node(id), id), g.node(id).results[0].str()));
+    return fmt::format("{}", fmt::join(items, ", "));
+  };
+  out += fmt::format("func @{}({})", g.name(), params(g.inputs));
+  if (!g.state.empty()) out += fmt::format(" state({})", params(g.state));
+  std::vector<std::string> output_types;
+  for (Value v : g.outputs) output_types.push_back(g.type(v).str());
+  out += fmt::format(" -> ({}) {{\n", fmt::join(output_types, ", "));
+
+  for (NodeId id : topological_order(g)) {
+    const Node& n = g.node(id);
+    if (n.info().category == OpCategory::Param) continue;
+    std::string name = namer.define(n, id);
+    std::string line = n.results.size() == 1 ? fmt::format("  %{} = ", name)
+                                             : fmt::format("  %{}:{} = ", name, n.results.size());
+    std::vector<std::string> operands;
+    for (Value v : n.operands) operands.push_back(namer.use(g, v));
+    line += fmt::format("{}({})", op_name(n.op), fmt::join(operands, ", "));
+    if (!n.attrs.items().empty()) {
+      std::vector<std::string> attrs;
+      bool single = n.op == OpKind::constant && n.results[0].dtype == DType::f32;
+      for (const auto& [key, value] : n.attrs.items())
+        attrs.push_back(fmt::format("{} = {}", key, format_attr(value, single)));
+      line += fmt::format(" {{{}}}", fmt::join(attrs, ", "));
+    }
+    line += " : " + result_types(n);
+    if (n.loc.known()) {
+      line.resize(std::max(line.size() + 2, kLocColumn), ' ');
+      line += fmt::format("loc(\"{}\":{})", n.loc.short_file(), n.loc.line);
+    }
+    out += line + "\n";
+  }
+
+  std::vector<std::string> returns;
+  for (Value v : g.outputs) returns.push_back(namer.use(g, v));
+  out += fmt::format("  return {}\n", fmt::join(returns, ", "));
+  if (!g.updates.empty()) {
+    std::vector<std::string> updates;
+    for (const auto& [target, value] : g.updates)
+      updates.push_back(fmt::format("{} = {}", namer.use(g, Value{target, 0}), namer.use(g, value)));
+    out += fmt::format("  update {}\n", fmt::join(updates, ", "));
+  }
+  out += "}\n";
+  return out;
+}
+
+}  // namespace loom::ir

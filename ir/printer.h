@@ -1,0 +1,16 @@
+#pragma once
+/// The IR text format (docs/IR.md): one function per graph, one node per line, with its type and source line.
+
+#include <string>
+
+#include "loom/ir/graph.h"
+
+namespace loom::ir {
+
+/// Prints every live node of `g` in topological order.
+std::string print(const Graph& g);
+
+/// "1.0", "-0.5", "1e-08", "inf", "nan": floats always look like floats, and print exactly (shortest round trip).
+std::string format_float(double value);
+
+}  // namespace loom::ir

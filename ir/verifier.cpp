@@ -1,0 +1,60 @@
+#include "loom/ir/verifier.h"
+
+#include <set>
+
+#include "loom/ir/type_inference.h"
+
+namespace loom::ir {
+
+namespace {
+
+std::string who(std::string_view pass) { return pass.empty() ? "verifier" : fmt::format("verifier (after {})", pass); }
+
+void check_value(const Graph& g, Value v, const SourceLoc& loc, std::string_view pass, std::string_view what) {
+  if (!v.valid() || v.node >= g.num_nodes() || g.node(v.node).dead || v.index >= g.node(v.node).results.size())
+    raise(loc, "{}: {} refers to a missing value (node {}, result {})", who(pass), what, v.node, v.index);
+}
+
+void check_params(const Graph& g, const std::vector<NodeId>& ids, OpKind kind, std::string_view pass) {
+  for (NodeId id : ids)
+    if (id >= g.num_nodes() || g.node(id).op != kind || g.node(id).dead)
+      raise(SourceLoc{}, "{}: signature lists node {} as {}, but it is not a live {} node", who(pass), id,
+            op_name(kind), op_name(kind));
+}
+
+}  // namespace
+
+void verify(const Graph& g, std::string_view pass) {
+  check_params(g, g.inputs, OpKind::input, pass);
+  check_params(g, g.state, OpKind::state, pass);
+  for (NodeId id = 0; id < g.num_nodes(); ++id) {
+    const Node& n = g.node(id);
+    if (n.dead) continue;
+    for (Value v : n.operands) check_value(g, v, n.loc, pass, op_name(n.op));
+    OpCategory category = n.info().category;
+    if (category == OpCategory::Param || category == OpCategory::Constant) {
+      if (n.results.size() != 1 || !n.operands.empty())
+        raise(n.loc, "{}: {} must have no operands and one result", who(pass), op_name(n.op));
+      continue;
+    }
+    std::vector<TensorType> expected = infer_types(g, n.op, n.operands, n.attrs, n.loc);
+    if (expected != n.results)
+      raise(n.loc, "{}: {} (node {}) records type {} but its operands give {}", who(pass), op_name(n.op), id,
+            n.results.empty() ? "()" : n.results[0].str(), expected.empty() ? "()" : expected[0].str());
+  }
+  topological_order(g);  // throws on cycles
+  for (Value v : g.outputs) check_value(g, v, SourceLoc{}, pass, "an output");
+  std::set<NodeId> targets;
+  for (const auto& [target, value] : g.updates) {
+    check_value(g, value, SourceLoc{}, pass, "an update");
+    if (std::find(g.state.begin(), g.state.end(), target) == g.state.end())
+      raise(g.node(value).loc, "{}: update target node {} is not a state parameter", who(pass), target);
+    if (!targets.insert(target).second)
+      raise(g.node(value).loc, "{}: state '{}' is updated twice", who(pass), g.node(target).name);
+    if (g.type(value) != g.node(target).results[0])
+      raise(g.node(value).loc, "{}: update of '{}' has type {}, the state is {}", who(pass), g.node(target).name,
+            g.type(value).str(), g.node(target).results[0].str());
+  }
+}
+
+}  // namespace loom::ir

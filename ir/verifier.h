@@ -1,0 +1,13 @@
+#pragma once
+/// Checks that a graph is well formed: operands defined and acyclic, recorded types equal the inferred ones,
+/// the signature refers to the right kinds of nodes and updates keep their state's type.
+
+#include "loom/ir/graph.h"
+
+namespace loom::ir {
+
+/// Throws Error describing the first problem, with the offending node's source line. `pass` names who ran
+/// last, so a failure after a pass blames it.
+void verify(const Graph& g, std::string_view pass = "");
+
+}  // namespace loom::ir

@@ -1,0 +1,8 @@
+#pragma once
+/// The public API of loom: `#include <loom/loom.h>` and `using namespace loom;` (see DESIGN §3 and README).
+
+#include "loom/frontend/function.h"
+#include "loom/frontend/grad.h"
+#include "loom/frontend/graph.h"
+#include "loom/ir/expr.h"
+#include "loom/runtime/array.h"

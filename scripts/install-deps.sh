@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every Debian package loom needs to build, test, benchmark and run its examples.
+# Idempotent: when everything is present it installs nothing and returns at once.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache python3
+  llvm-19-dev llvm-19-tools libdnnl-dev libfmt-dev catch2 libbenchmark-dev
+  zlib1g-dev libcli11-dev dataset-fashion-mnist
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

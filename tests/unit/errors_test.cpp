@@ -1,0 +1,158 @@
+// Bad input gets loom::Error naming the op, each operand's type, the mismatch, and the user's file:line.
+
+#include <regex>
+
+#include <catch2/catch.hpp>
+#include <loom/loom.h>
+
+using namespace loom;
+
+namespace {
+
+/// The message of the Error that `fn` throws ("" if it throws none).
+template <class Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+/// Checks `message` against `pattern` and that it ends by pointing at this file's `line`.
+void check_message(const std::string& message, const std::string& pattern, int line) {
+  INFO("message: " << message);
+  CHECK(std::regex_search(message, std::regex(pattern)));
+  CHECK(std::regex_search(message, std::regex("\n  at unit/errors_test\\.cpp:" + std::to_string(line) + "$")));
+}
+
+}  // namespace
+
+TEST_CASE("elementwise ops reject shapes that do not broadcast, naming the dimension") {
+  Graph g;
+  Tensor a = g.input("a", {3, 4}), b = g.input("b", {5});
+  int line = __LINE__; std::string m = error_of([&] { a + b; });
+  check_message(m, R"(^add: cannot broadcast \[3,4\] with \[5\]: dimension 0 from the right differs \(4 vs 5\) \(operands: f32\[3,4\], f32\[5\]\))", line);
+}
+
+TEST_CASE("elementwise ops reject mixed dtypes") {
+  Graph g;
+  Tensor a = g.input("a", {3}), b = g.input("b", {3}, DType::f64);
+  int line = __LINE__; std::string m = error_of([&] { maximum(a, b); });
+  check_message(m, R"(^maximum: operand dtypes differ: 0 is f32, 1 is f64 \(operands: f32\[3\], f64\[3\]\))", line);
+}
+
+TEST_CASE("float ops reject integer operands") {
+  Graph g;
+  Tensor k = g.input("k", {4}, DType::i32);
+  int line = __LINE__; std::string m = error_of([&] { exp(k); });
+  check_message(m, R"(^exp: operand 0 must be f32 or f64, got i32\[4\])", line);
+}
+
+TEST_CASE("matmul rejects mismatched inner dimensions") {
+  Graph g;
+  Tensor x = g.input("x", {128, 784}), w = g.input("w", {30, 10});
+  int line = __LINE__; std::string m = error_of([&] { matmul(x, w); });
+  check_message(m, R"(^matmul: inner dimensions differ: lhs f32\[128,784\] has 784 columns, rhs f32\[30,10\] has 30 rows)", line);
+}
+
+TEST_CASE("reductions and reshapes reject bad axes and sizes") {
+  Graph g;
+  Tensor x = g.input("x", {2, 3});
+  int line = __LINE__; std::string m = error_of([&] { sum(x, 2); });
+  check_message(m, R"(^sum: axis 2 is out of range for f32\[2,3\] \(rank 2\))", line);
+  line = __LINE__; m = error_of([&] { reshape(x, {4, 2}); });
+  check_message(m, R"(^reshape: cannot reshape f32\[2,3\] \(6 elements\) to \[4,2\])", line);
+}
+
+TEST_CASE("softmax_cross_entropy rejects labels of the wrong shape or dtype") {
+  Graph g;
+  Tensor logits = g.input("logits", {8, 10}), wrong = g.input("labels", {8, 10}, DType::i32);
+  Tensor floats = g.input("float_labels", {8});
+  int line = __LINE__; std::string m = error_of([&] { softmax_cross_entropy(logits, wrong); });
+  check_message(m, R"(softmax_cross_entropy: labels i32\[8,10\] must have the logits' shape without the class axis, \[8\])", line);
+  line = __LINE__; m = error_of([&] { softmax_cross_entropy(logits, floats); });
+  check_message(m, R"(softmax_cross_entropy: labels must be i32 or i64, got f32\[8\])", line);
+}
+
+TEST_CASE("calling a Function with a wrong shape, dtype or arity names the input and the call's line") {
+  Graph g;
+  Tensor X = g.input("X", {2, 3}), y = g.input("y", {3});
+  Tensor w = g.shared("w", Array::full({3}, 1.0));
+  Function f = compile({X, y}, {sum(matmul(X, y * w))}, {{w, w * 2.0f}});
+  int line = __LINE__; std::string m = error_of([&] { f({Array::zeros({2, 4}), Array::zeros({3})}); });
+  check_message(m, R"(^main: input 'X' \(argument 0\) expects f32\[2,3\], got f32\[2,4\]: dimension 1 is 4, expected 3)", line);
+  line = __LINE__; m = error_of([&] { f({Array::zeros({2, 3}), Array::zeros({3}, DType::f64)}); });
+  check_message(m, R"(^main: input 'y' \(argument 1\) expects f32\[3\], got f64\[3\]: dtype f64 differs from f32)", line);
+  line = __LINE__; m = error_of([&] { f({Array::zeros({2, 3})}); });
+  check_message(m, R"(^main: expects 2 inputs \(X: f32\[2,3\], y: f32\[3\]\), got 1)", line);
+  line = __LINE__; m = error_of([&] { f({Array::zeros({3}), Array::zeros({3})}); });
+  check_message(m, R"(rank 1 differs from 2)", line);
+  CHECK(w.get_value().to_vector<float>() == std::vector<float>{1, 1, 1});  // failed calls change nothing
+}
+
+TEST_CASE("updating a tensor that is not shared is an error naming it") {
+  Graph g;
+  Tensor x = g.input("x", {3});
+  Tensor h = (x * 2.0f).named("h");
+  Tensor w = g.shared("w", Array::zeros({3}));
+  int line = __LINE__; std::string m = error_of([&] { compile({x}, {h}, {{h, h + 1.0f}}); });
+  check_message(m, R"(^compile: updates\[0\] targets 'h' f32\[3\] \(mul, created at unit/errors_test\.cpp:\d+\), which is not a shared variable)", line);
+  line = __LINE__; m = error_of([&] { compile({x}, {h}, {{w, sum(x)}}); });
+  check_message(m, R"(^compile: updates\[0\] gives 'w' f32\[3\] \(shared.*the value f32\[\] \(sum.*the types must match)", line);
+  line = __LINE__; m = error_of([&] { compile({}, {h}); });
+  check_message(m, R"(^compile: the outputs need input 'x' f32\[3\] \(input, created at unit/errors_test\.cpp:\d+\), which is not in the inputs list)", line);
+  line = __LINE__; m = error_of([&] { compile({h}, {h}); });
+  check_message(m, R"(^compile: inputs\[0\] is 'h' f32\[3\] \(mul.*not an input)", line);
+}
+
+TEST_CASE("shared-variable access checks the variable and the value") {
+  Graph g;
+  Tensor x = g.input("x", {3});
+  Tensor w = g.shared("w", Array::zeros({3}));
+  int line = __LINE__; std::string m = error_of([&] { w.set_value(Array::zeros({4})); });
+  check_message(m, R"(^set_value: shared variable 'w' is f32\[3\], the new value is f32\[4\])", line);
+  line = __LINE__; m = error_of([&] { x.get_value(); });
+  check_message(m, R"(^get_value: 'x' f32\[3\] is not a shared variable \(its op is input\))", line);
+}
+
+TEST_CASE("grad of a cost that does not depend on a variable raises unless asked for zeros") {
+  Graph g;
+  Tensor x = g.input("x", {3}), z = g.input("z", {3});
+  Tensor cost = sum(x * x);
+  int line = __LINE__; std::vector<Tensor> grads = grad(cost, {x, z});
+  std::string m = error_of([&] { compile({x, z}, grads); });
+  check_message(m, R"(^grad: the cost does not depend on 'z' f32\[3\] from unit/errors_test\.cpp:\d+)", line);
+  line = __LINE__; m = error_of([&] { grad(x, {x}); });
+  check_message(m, R"(^grad: cost must be a float scalar, got f32\[3\])", line);
+}
+
+TEST_CASE("a label outside the class range fails the call and leaves the state unchanged") {
+  Graph g;
+  Tensor logits = g.input("logits", {2, 3});
+  Tensor labels = g.input("labels", {2}, DType::i32);
+  Tensor scale = g.shared("scale", Array::scalar(1.0f));
+  Tensor cost = softmax_cross_entropy(logits * scale, labels);
+  Function f = compile({logits, labels}, {cost}, {{scale, scale + 1.0f}});
+  std::string m = error_of([&] { f({Array::zeros({2, 3}), Array::from<std::int32_t>({0, 3})}); });
+  INFO(m);
+  CHECK(std::regex_search(m, std::regex(R"(^softmax_cross_entropy: label 3 at row 1 is outside \[0, 3\))")));
+  CHECK(scale.get_value().item<float>() == 1.0f);
+}
+
+TEST_CASE("nan_guard names the op and line that produced a NaN") {
+  Graph g;
+  Tensor x = g.input("x", {2});
+  int line = __LINE__; Tensor y = log(x);
+  Function f = compile({x}, {y * 2.0f}, {}, CompileOptions{.nan_guard = true});
+  std::string m = error_of([&] { f({Array::from<float>({1.0f, -1.0f})}); });
+  check_message(m, R"(^nan_guard: log produced nan at element 1 of its f32\[2\] result)", line);
+}
+
+TEST_CASE("the JIT backend reports that it is not available yet") {
+  Graph g;
+  Tensor x = g.input("x", {2});
+  int line = __LINE__; std::string m = error_of([&] { compile({x}, {x * 2.0f}, {}, CompileOptions{.backend = Backend::jit}); });
+  check_message(m, R"(Backend::jit is not available yet)", line);
+}
