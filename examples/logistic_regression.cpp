@@ -54,10 +54,12 @@ int main(int argc, char** argv) {
   std::vector<float> wv = w.get_value().to_vector<float>();
   std::printf("w = (%.4f, %.4f), b = %.4f\n", wv[0], wv[1], b.get_value().item<float>());
 
-  std::printf("\n--- training function before autodiff (%s/0000.input.loom) ---\n", dump_dir.c_str());
-  std::ifstream before(std::filesystem::path(dump_dir) / "0000.input.loom");
+  std::filesystem::path dumps = std::filesystem::path(dump_dir) / "train";
+  std::printf("\n--- training function before autodiff (%s) ---\n", (dumps / "0000.input.loom").c_str());
+  std::ifstream before(dumps / "0000.input.loom");
   std::printf("%s", std::string(std::istreambuf_iterator<char>(before), {}).c_str());
-  std::printf("\n--- training function after autodiff and dce (final IR) ---\n%s", train.ir().c_str());
-  std::printf("\nIR dumps after each pass: %s/\n", dump_dir.c_str());
+  std::printf("\n--- training function after the O2 pipeline (final IR) ---\n%s", train.ir().c_str());
+  std::printf("\n--- passes ---\n%s", train.report().c_str());
+  std::printf("\nIR after each pass: %s/\n", dumps.c_str());
   return 0;
 }

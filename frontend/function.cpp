@@ -1,6 +1,8 @@
 #include "loom/frontend/function.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 
 #include <fmt/ranges.h>
 
@@ -17,6 +19,7 @@ struct Function::Impl {
   std::vector<ir::NodeId> state_sources;
   std::shared_ptr<SharedStore> store;
   std::unique_ptr<codegen::Executable> executable;
+  std::string report;
 };
 
 namespace {
@@ -68,6 +71,10 @@ Function compile(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
 
   passes::PassContext ctx;
   ctx.dump_dir = options.dump_dir;
+  if (const char* env = std::getenv("LOOM_DUMP_DIR"); ctx.dump_dir.empty() && env) ctx.dump_dir = env;
+  if (!ctx.dump_dir.empty()) ctx.dump_dir = (std::filesystem::path(ctx.dump_dir) / options.name).string();
+  ctx.rewrite_limit = options.bisect_limit;
+  if (const char* env = std::getenv("LOOM_BISECT_LIMIT"); ctx.rewrite_limit < 0 && env) ctx.rewrite_limit = std::atoll(env);
   passes::run_pipeline(fn.graph, options.pipeline.empty() ? level_name(options.opt) : options.pipeline, ctx);
   ir::verify(fn.graph);
 
@@ -78,6 +85,7 @@ Function compile(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
   impl->graph = std::move(fn.graph);
   impl->state_sources = std::move(fn.state_sources);
   impl->store = source->store();
+  impl->report = passes::format_report(ctx);
   Function f;
   f.impl_ = std::move(impl);
   return f;
@@ -104,6 +112,7 @@ std::vector<Array> Function::operator()(const std::vector<Array>& inputs, SrcLoc
 }
 
 std::string Function::ir() const { return ir::print(impl_->graph); }
+const std::string& Function::report() const { return impl_->report; }
 const ir::Graph& Function::graph() const { return impl_->graph; }
 
 Array eval(const Expr& x, const std::vector<std::pair<Tensor, Array>>& feeds, SrcLoc loc) {

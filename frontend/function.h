@@ -22,7 +22,8 @@ struct CompileOptions {
   Backend backend = Backend::interpreter;
   /// false gives inference behaviour of dropout, rrelu and batch norm (#6).
   bool training = true;
-  /// When set, the IR before and after every pass is written there as numbered .loom files.
+  /// When set, the IR before and after every pass is written to <dump_dir>/<name>/ as numbered .loom files
+  /// (0000.input.loom, 0001.after-canonicalize.loom, ...). The environment variable LOOM_DUMP_DIR sets it too.
   std::string dump_dir;
   /// Overrides `opt` with an explicit pass list, e.g. "autodiff,dce".
   std::string pipeline;
@@ -32,6 +33,9 @@ struct CompileOptions {
   int threads = 0;
   /// The function's name in IR dumps.
   std::string name = "main";
+  /// Stop rewriting after this many rewrites (negative: no limit), to find a miscompiling rewrite by bisection.
+  /// The environment variable LOOM_BISECT_LIMIT sets it too, as LOOM_DUMP_DIR sets dump_dir.
+  std::int64_t bisect_limit = -1;
 };
 
 using Updates = std::vector<std::pair<Tensor, Tensor>>;
@@ -49,6 +53,8 @@ class Function {
   std::string ir() const;
   /// The final IR.
   const ir::Graph& graph() const;
+  /// What compilation did: each pass with its time, rewrite counts and whether it changed the graph.
+  const std::string& report() const;
 
  private:
   friend Function compile(const std::vector<Tensor>&, const std::vector<Tensor>&, const Updates&,

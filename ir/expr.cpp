@@ -256,9 +256,12 @@ Expr binary_cross_entropy(const Expr& p, const Expr& target, SrcLoc loc) {
   return -mean(target * log(p) + (1.0 - target) * log(1.0 - p));
 }
 
+Expr softmax_cross_entropy_rows(const Expr& logits, const Expr& labels, SrcLoc loc) {
+  return build(OpKind::softmax_cross_entropy, {logits, labels}, {}, SourceLoc::from(loc));
+}
+
 Expr softmax_cross_entropy(const Expr& logits, const Expr& labels, SrcLoc loc) {
-  Expr per_row = build(OpKind::softmax_cross_entropy, {logits, labels}, {}, SourceLoc::from(loc));
-  return mean(per_row, {}, false, loc);
+  return mean(softmax_cross_entropy_rows(logits, labels, loc), {}, false, loc);
 }
 
 Expr constant(ir::Graph& g, double value, TensorType type, SrcLoc loc) {

@@ -136,6 +136,8 @@ Expr mse(const Expr& prediction, const Expr& target, SrcLoc loc = SrcLoc::curren
 Expr binary_cross_entropy(const Expr& p, const Expr& target, SrcLoc loc = SrcLoc::current());
 /// Mean over rows of -log softmax(logits)[label]; labels are integer class indices along the last axis.
 Expr softmax_cross_entropy(const Expr& logits, const Expr& labels, SrcLoc loc = SrcLoc::current());
+/// The per-row loss that softmax_cross_entropy averages (the op itself).
+Expr softmax_cross_entropy_rows(const Expr& logits, const Expr& labels, SrcLoc loc = SrcLoc::current());
 
 /// A tensor of x's type (or dtype and shape) with every element `value`.
 Expr full_like(const Expr& x, double value, SrcLoc loc = SrcLoc::current());

@@ -77,6 +77,13 @@ std::string result_types(const Node& n) {
 
 }  // namespace
 
+std::string format_attrs(const Attrs& attrs, bool single_precision) {
+  if (attrs.items().empty()) return "";
+  std::vector<std::string> items;
+  for (const auto& [key, value] : attrs.items()) items.push_back(fmt::format("{} = {}", key, format_attr(value, single_precision)));
+  return fmt::format("{{{}}}", fmt::join(items, ", "));
+}
+
 std::string print(const Graph& g) {
   Namer namer;
   std::string out;
@@ -100,13 +107,8 @@ std::string print(const Graph& g) {
     std::vector<std::string> operands;
     for (Value v : n.operands) operands.push_back(namer.use(g, v));
     line += fmt::format("{}({})", op_name(n.op), fmt::join(operands, ", "));
-    if (!n.attrs.items().empty()) {
-      std::vector<std::string> attrs;
-      bool single = n.op == OpKind::constant && n.results[0].dtype == DType::f32;
-      for (const auto& [key, value] : n.attrs.items())
-        attrs.push_back(fmt::format("{} = {}", key, format_attr(value, single)));
-      line += fmt::format(" {{{}}}", fmt::join(attrs, ", "));
-    }
+    if (!n.attrs.items().empty())
+      line += " " + format_attrs(n.attrs, n.op == OpKind::constant && n.results[0].dtype == DType::f32);
     line += " : " + result_types(n);
     if (n.loc.known()) {
       line.resize(std::max(line.size() + 2, kLocColumn), ' ');

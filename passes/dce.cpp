@@ -1,4 +1,4 @@
-#include "loom/passes/dce.h"
+#include "loom/passes/passes.h"
 
 namespace loom::passes {
 

@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -7,8 +10,7 @@
 
 #include "loom/ir/printer.h"
 #include "loom/ir/verifier.h"
-#include "loom/passes/autodiff/autodiff.h"
-#include "loom/passes/dce.h"
+#include "loom/passes/passes.h"
 #include "loom/passes/pass.h"
 
 namespace loom::passes {
@@ -23,40 +25,153 @@ struct PassEntry {
 const std::vector<PassEntry>& registry() {
   static const std::vector<PassEntry> kPasses = {
       {"autodiff", [] { return std::make_unique<Autodiff>(); }},
+      {"canonicalize", [] { return std::make_unique<Canonicalize>(); }},
+      {"cse", [] { return std::make_unique<CommonSubexpressionElimination>(); }},
+      {"stabilize", [] { return std::make_unique<Stabilize>(); }},
       {"dce", [] { return std::make_unique<DeadCodeElimination>(); }},
   };
   return kPasses;
 }
 
 /// Named levels. O0 is what execution needs (Theano's optimizer=None): gradients expanded, dead code gone.
-/// O1 and O2 grow as the optimization passes land (#3, #4, #5).
+/// Stabilization runs before autodiff too, so gradients are derived from the stable forms (the gradient of
+/// softplus is a sigmoid; the gradient of log(sigmoid) would divide by an underflowed zero).
 struct Level {
   std::string_view name, pipeline;
 };
 constexpr Level kLevels[] = {
     {"O0", "autodiff,dce"},
-    {"O1", "autodiff,dce"},
-    {"O2", "autodiff,dce"},
+    {"O1", "stabilize,autodiff,fixpoint<4>(canonicalize,cse),dce"},
+    {"O2", "canonicalize,stabilize,autodiff,fixpoint<8>(canonicalize,cse,stabilize),dce"},
 };
 
-/// Writes the IR to dump_dir/NNNN.<label>.loom when dumping is on.
-void dump(const ir::Graph& g, const PassContext& ctx, int index, std::string_view label) {
+/// A parsed pipeline: a list of steps, each a pass or a capped fixed point of a sub-pipeline.
+struct Step {
+  std::string pass;
+  int max_rounds = 0;  ///< > 0 for fixpoint<N>(...)
+  std::vector<Step> body;
+};
+
+class PipelineParser {
+ public:
+  explicit PipelineParser(std::string_view text) : text_(text) {}
+
+  std::vector<Step> parse() {
+    std::vector<Step> steps = list();
+    skip_space();
+    if (pos_ != text_.size()) fail("expected ',' or the end");
+    return steps;
+  }
+
+ private:
+  std::vector<Step> list() {
+    std::vector<Step> steps;
+    do {
+      std::vector<Step> item = this->item();
+      steps.insert(steps.end(), item.begin(), item.end());
+    } while (accept(','));
+    return steps;
+  }
+
+  std::vector<Step> item() {
+    skip_space();
+    std::size_t start = pos_;
+    while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '-' || text_[pos_] == '_'))
+      ++pos_;
+    std::string word(text_.substr(start, pos_ - start));
+    if (word.empty()) fail("expected a pass name");
+    if (word == "fixpoint") {
+      expect('<');
+      std::size_t digits = pos_;
+      while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+      if (digits == pos_) fail("expected the round limit of fixpoint<N>");
+      int rounds = std::stoi(std::string(text_.substr(digits, pos_ - digits)));
+      expect('>');
+      expect('(');
+      Step step{"", rounds, list()};
+      expect(')');
+      return {step};
+    }
+    std::string resolved = resolve_pipeline(word);
+    if (resolved != word) return PipelineParser(resolved).parse();
+    create_pass(word);  // throws for unknown names, before anything runs
+    return {Step{word, 0, {}}};
+  }
+
+  void skip_space() {
+    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+  }
+  bool accept(char c) {
+    skip_space();
+    if (pos_ < text_.size() && text_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  void expect(char c) {
+    if (!accept(c)) fail(fmt::format("expected '{}'", c));
+  }
+  [[noreturn]] void fail(const std::string& what) {
+    throw Error(fmt::format("pipeline \"{}\": {} at column {}", text_, what, pos_ + 1));
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+/// Writes the IR to dump_dir/NNNN.<label>.loom when dumping is on. The first dump of a pipeline removes the
+/// numbered dumps an earlier compile left there, so the directory shows one pipeline.
+void dump(const ir::Graph& g, PassContext& ctx, std::string_view label) {
   if (ctx.dump_dir.empty()) return;
   std::filesystem::create_directories(ctx.dump_dir);
-  auto path = std::filesystem::path(ctx.dump_dir) / fmt::format("{:04}.{}.loom", index, label);
+  if (ctx.dump_index == 0)
+    for (const auto& entry : std::filesystem::directory_iterator(ctx.dump_dir)) {
+      std::string file = entry.path().filename().string();
+      bool numbered = file.size() > 10 && std::all_of(file.begin(), file.begin() + 4, ::isdigit) && file[4] == '.' &&
+                      entry.path().extension() == ".loom";
+      if (numbered) std::filesystem::remove(entry.path());
+    }
+  auto path = std::filesystem::path(ctx.dump_dir) / fmt::format("{:04}.{}.loom", ctx.dump_index++, label);
   std::ofstream out(path);
   out << ir::print(g);
   if (!out) throw Error(fmt::format("cannot write IR dump {}", path.string()));
 }
 
-std::string trim(std::string_view s) {
-  auto begin = s.find_first_not_of(" \t\n");
-  if (begin == std::string_view::npos) return "";
-  auto end = s.find_last_not_of(" \t\n");
-  return std::string(s.substr(begin, end - begin + 1));
+bool run_steps(ir::Graph& g, const std::vector<Step>& steps, PassContext& ctx) {
+  bool changed = false;
+  for (const Step& step : steps) {
+    if (step.max_rounds > 0) {
+      for (int round = 0; round < step.max_rounds; ++round)
+        if (run_steps(g, step.body, ctx)) changed = true;
+        else break;
+      continue;
+    }
+    std::unique_ptr<Pass> pass = create_pass(step.pass);
+    std::int64_t rewrites_before = ctx.rewrites_done;
+    ctx.records.push_back(PassRecord{step.pass});
+    auto start = std::chrono::steady_clock::now();
+    bool pass_changed = pass->run(g, ctx);
+    PassRecord& record = ctx.records.back();
+    record.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    record.changed = pass_changed;
+    record.rewrites = ctx.rewrites_done - rewrites_before;
+    if (ctx.verify_each) ir::verify(g, pass->name());
+    dump(g, ctx, fmt::format("after-{}", pass->name()));
+    changed = changed || pass_changed;
+  }
+  return changed;
 }
 
 }  // namespace
+
+bool PassContext::grant_rewrite(std::string_view rule, std::string_view where) {
+  if (rewrite_limit >= 0 && rewrites_done >= rewrite_limit) return false;
+  ++rewrites_done;
+  if (!records.empty()) ++records.back().rules[std::string(rule)];
+  last_rewrite = fmt::format("{}/{} at {}", records.empty() ? "" : records.back().name, rule, where);
+  return true;
+}
 
 std::unique_ptr<Pass> create_pass(std::string_view name) {
   for (const auto& entry : registry())
@@ -76,21 +191,29 @@ std::string resolve_pipeline(std::string_view pipeline) {
   return std::string(pipeline);
 }
 
-void run_pipeline(ir::Graph& g, std::string_view pipeline, PassContext& ctx) {
-  std::string resolved = resolve_pipeline(trim(pipeline));
-  std::string_view rest = resolved;
-  int index = 0;
-  dump(g, ctx, index++, "input");
-  while (!rest.empty()) {
-    auto comma = rest.find(',');
-    std::string name = trim(rest.substr(0, comma));
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    if (name.empty()) continue;
-    std::unique_ptr<Pass> pass = create_pass(name);
-    pass->run(g, ctx);
-    if (ctx.verify_each) ir::verify(g, pass->name());
-    dump(g, ctx, index++, fmt::format("after-{}", pass->name()));
+bool run_pipeline(ir::Graph& g, std::string_view pipeline, PassContext& ctx) {
+  std::vector<Step> steps;
+  if (pipeline.find_first_not_of(" \t\n") != std::string_view::npos) steps = PipelineParser(pipeline).parse();
+  dump(g, ctx, "input");
+  return run_steps(g, steps, ctx);
+}
+
+std::string format_report(const PassContext& ctx) {
+  std::string out = fmt::format("{:<4} {:<14} {:>10} {:>9} {:>8}  {}\n", "#", "pass", "time (ms)", "rewrites", "changed", "rules");
+  double total_ms = 0;
+  for (std::size_t i = 0; i < ctx.records.size(); ++i) {
+    const PassRecord& r = ctx.records[i];
+    std::vector<std::string> rules;
+    for (const auto& [rule, count] : r.rules) rules.push_back(fmt::format("{}={}", rule, count));
+    out += fmt::format("{:<4} {:<14} {:>10.3f} {:>9} {:>8}  {}\n", i + 1, r.name, r.milliseconds, r.rewrites,
+                       r.changed ? "yes" : "no", fmt::join(rules, " "));
+    total_ms += r.milliseconds;
   }
+  out += fmt::format("{:<4} {:<14} {:>10.3f} {:>9}\n", "", "total", total_ms, ctx.rewrites_done);
+  if (ctx.rewrite_limit >= 0)
+    out += fmt::format("bisect limit {} reached after {} rewrites; last rewrite: {}\n", ctx.rewrite_limit,
+                       ctx.rewrites_done, ctx.last_rewrite.empty() ? "none" : ctx.last_rewrite);
+  return out;
 }
 
 }  // namespace loom::passes

@@ -16,8 +16,11 @@ if any(b >= a for a, b in zip(costs, costs[1:])):
     problems.append(f"cost does not fall monotonically: {costs}")
 if accuracy <= 0.95:
     problems.append(f"training accuracy {accuracy} is not above 0.95")
-if "grad(%cost" not in out or "before autodiff" not in out or "after autodiff" not in out:
+if "grad(%cost" not in out or "before autodiff" not in out or "after the O2 pipeline" not in out:
     problems.append("the IR before and after autodiff is not printed")
+final_ir = out.split("after the O2 pipeline")[-1].split("--- passes ---")[0]
+if re.search(r"= log\(", final_ir) or "softplus(" not in final_ir:
+    problems.append("the O2 training IR still takes log() of a sigmoid instead of using softplus")
 print(f"costs {costs[0]:.4f} -> {costs[-1]:.4f} over {len(costs)} steps, accuracy {accuracy}")
 if problems:
     print("\n".join(problems))

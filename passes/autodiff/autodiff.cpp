@@ -1,4 +1,4 @@
-#include "loom/passes/autodiff/autodiff.h"
+#include "loom/passes/passes.h"
 
 #include <map>
 

@@ -116,10 +116,15 @@ TEST_CASE("dump_dir receives the IR before and after every pass") {
   Graph g;
   Tensor x = g.input("x", {2});
   Tensor gx = grad(sum(x * x), {x})[0];
-  compile({x}, {gx}, {}, CompileOptions{.dump_dir = dir.string(), .pipeline = "autodiff,dce"});
-  CHECK(std::filesystem::exists(dir / "0000.input.loom"));
-  CHECK(std::filesystem::exists(dir / "0001.after-autodiff.loom"));
-  CHECK(std::filesystem::exists(dir / "0002.after-dce.loom"));
+  compile({x}, {gx}, {}, CompileOptions{.dump_dir = dir.string(), .pipeline = "stabilize,autodiff,dce", .name = "f"});
+  CHECK(std::filesystem::exists(dir / "f" / "0000.input.loom"));
+  CHECK(std::filesystem::exists(dir / "f" / "0001.after-stabilize.loom"));
+  CHECK(std::filesystem::exists(dir / "f" / "0002.after-autodiff.loom"));
+  CHECK(std::filesystem::exists(dir / "f" / "0003.after-dce.loom"));
+  // A second compile of the same function replaces the first one's dumps.
+  compile({x}, {gx}, {}, CompileOptions{.dump_dir = dir.string(), .pipeline = "autodiff", .name = "f"});
+  CHECK(std::filesystem::exists(dir / "f" / "0001.after-autodiff.loom"));
+  CHECK_FALSE(std::filesystem::exists(dir / "f" / "0003.after-dce.loom"));
   std::filesystem::remove_all(dir);
 }
 

@@ -7,13 +7,15 @@
 /// log1p sqrt tanh abs; lt le gt ge eq ne (V, V -> B); select(B, V, V); from_bool(B) -> V (1 or 0);
 /// is_true(V) -> B (V != 0).
 
+#include <cmath>
 #include <span>
 
 #include "loom/ir/attributes.h"
+#include "loom/ir/dtype.h"
 #include "loom/ir/error.h"
 #include "loom/ir/op_table.h"
 
-namespace loom::codegen {
+namespace loom::ir {
 
 template <class S>
 typename S::V sigmoid_of(S& s, typename S::V x) {
@@ -21,8 +23,8 @@ typename S::V sigmoid_of(S& s, typename S::V x) {
 }
 
 template <class S>
-typename S::V elementwise(ir::OpKind op, const ir::Attrs& attrs, S& s, std::span<const typename S::V> x) {
-  using ir::OpKind, ir::kSeluAlpha, ir::kSeluScale;
+typename S::V elementwise(OpKind op, const Attrs& attrs, S& s, std::span<const typename S::V> x) {
+
   auto zero = [&] { return s.constant(0.0); };
   auto positive = [&] { return s.gt(x[0], zero()); };
   switch (op) {
@@ -64,8 +66,45 @@ typename S::V elementwise(ir::OpKind op, const ir::Attrs& attrs, S& s, std::span
     case OpKind::softplus:  // max(x, 0) + log1p(exp(-|x|)): never overflows
       return s.add(s.select(positive(), x[0], zero()), s.log1p(s.exp(s.neg(s.abs(x[0])))));
     case OpKind::swish: return s.mul(x[0], sigmoid_of(s, x[0]));
-    default: throw Error(std::string("elementwise: ") + std::string(ir::op_name(op)) + " is not elementwise");
+    default: throw Error(std::string("elementwise: ") + std::string(op_name(op)) + " is not elementwise");
   }
 }
 
-}  // namespace loom::codegen
+/// The scalar algebra over a plain C++ floating type: the interpreter's kernels and constant folding use it.
+template <class T>
+struct PlainMath {
+  using V = T;
+  using B = bool;
+  V constant(double v) { return static_cast<V>(v); }
+  V add(V a, V b) { return a + b; }
+  V sub(V a, V b) { return a - b; }
+  V mul(V a, V b) { return a * b; }
+  V div(V a, V b) { return a / b; }
+  V pow(V a, V b) { return std::pow(a, b); }
+  V neg(V a) { return -a; }
+  V exp(V a) { return std::exp(a); }
+  V expm1(V a) { return std::expm1(a); }
+  V log(V a) { return std::log(a); }
+  V log1p(V a) { return std::log1p(a); }
+  V sqrt(V a) { return std::sqrt(a); }
+  V tanh(V a) { return std::tanh(a); }
+  V abs(V a) { return std::fabs(a); }
+  B lt(V a, V b) { return a < b; }
+  B le(V a, V b) { return a <= b; }
+  B gt(V a, V b) { return a > b; }
+  B ge(V a, V b) { return a >= b; }
+  B eq(V a, V b) { return a == b; }
+  B ne(V a, V b) { return a != b; }
+  V select(B c, V a, V b) { return c ? a : b; }
+  V from_bool(B c) { return c ? V(1) : V(0); }
+  B is_true(V a) { return a != V(0); }
+};
+
+/// Whether an elementwise node computes in float (f32 math, as compiled kernels do) rather than double.
+inline bool computes_in_f32(DType result, std::span<const DType> operands) {
+  bool f32 = result == DType::f32 || result == DType::b8;
+  for (DType d : operands) f32 = f32 && (d == DType::f32 || d == DType::b8);
+  return f32;
+}
+
+}  // namespace loom::ir

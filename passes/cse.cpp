@@ -1,0 +1,43 @@
+/// cse: structural hashing. Two live nodes with the same op, attributes, operands and result types compute the
+/// same values; every use of the later one moves to the earlier one. Parameters are never merged (two inputs of
+/// one type are different values), nor are values a pending grad node differentiates with respect to.
+
+#include "loom/passes/passes.h"
+
+#include <unordered_map>
+
+#include "loom/ir/printer.h"
+#include "loom/passes/rewrite.h"
+
+namespace loom::passes {
+
+namespace {
+
+std::string structural_key(const ir::Node& n) {
+  std::string key = fmt::format("{}(", ir::op_name(n.op));
+  for (ir::Value v : n.operands) key += fmt::format("{}#{},", v.node, v.index);
+  key += ")" + ir::format_attrs(n.attrs);
+  for (const auto& t : n.results) key += ":" + t.str();
+  return key;
+}
+
+}  // namespace
+
+bool CommonSubexpressionElimination::run(ir::Graph& g, PassContext& ctx) {
+  std::set<ir::NodeId> pinned = grad_pinned_nodes(g);
+  std::vector<bool> needed = ir::needed_nodes(g);
+  std::unordered_map<std::string, ir::NodeId> seen;
+  bool changed = false;
+  for (ir::NodeId id : ir::topological_order(g)) {
+    const ir::Node& n = g.node(id);
+    if (!needed[id] || n.info().category == ir::OpCategory::Param || pinned.count(id)) continue;
+    auto [it, fresh] = seen.try_emplace(structural_key(n), id);
+    if (fresh || pinned.count(it->second)) continue;
+    if (!ctx.grant_rewrite("merge", fmt::format("node {} ({})", id, ir::op_name(n.op)))) break;
+    for (std::uint32_t k = 0; k < n.results.size(); ++k) g.replace_all_uses({id, k}, {it->second, k});
+    changed = true;
+  }
+  return changed;
+}
+
+}  // namespace loom::passes
