@@ -85,6 +85,12 @@ std::int64_t normalize_axis(std::int64_t axis, const TensorType& type, std::stri
 }
 }  // namespace ir
 
+Expr& Expr::no_fuse() {
+  node();
+  graph_->node(value_.node).attrs.set("fuse", std::string("never"));
+  return *this;
+}
+
 const ir::Node& Expr::node() const {
   if (!graph_) throw Error("use of an empty Tensor (default-constructed, never assigned)");
   return graph_->node(value_);

@@ -36,6 +36,8 @@ class Expr {
   const std::string& name() const { return node().name; }
   /// Names the node, for dumps and error messages.
   Expr& named(std::string name);
+  /// Keeps the node out of every fused kernel (recorded as the attribute fuse = "never").
+  Expr& no_fuse();
 
  protected:
   ir::Graph* graph_ = nullptr;

@@ -13,7 +13,7 @@ NodeId Graph::add_node(OpKind op, std::vector<Value> operands, Attrs attrs, cons
 NodeId Graph::add_typed_node(OpKind op, std::vector<Value> operands, Attrs attrs, std::vector<TensorType> results,
                              const SourceLoc& loc, std::string name) {
   const SourceLoc& at = location_override ? *location_override : loc;
-  nodes_.push_back(Node{op, std::move(operands), std::move(attrs), std::move(results), std::move(name), at, false});
+  nodes_.push_back(Node{op, std::move(operands), std::move(attrs), std::move(results), std::move(name), at, false, nullptr});
   return static_cast<NodeId>(nodes_.size() - 1);
 }
 

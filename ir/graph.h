@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ struct Value {
   auto operator<=>(const Value&) const = default;
 };
 
+class Graph;
+
 struct Node {
   OpKind op;
   std::vector<Value> operands;
@@ -36,6 +39,8 @@ struct Node {
   std::string name;
   SourceLoc loc;
   bool dead = false;
+  /// The nested function of a `fused` node (its kernel body); immutable once built, so copies share it.
+  std::shared_ptr<const Graph> body;
 
   const OpInfo& info() const { return op_info(op); }
 };

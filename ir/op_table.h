@@ -13,7 +13,7 @@ enum class OpKind : std::uint8_t {
 #undef OP
 };
 
-enum class OpCategory : std::uint8_t { Param, Constant, Elementwise, Reduction, Normalize, Contraction, Layout, Loss, Meta };
+enum class OpCategory : std::uint8_t { Param, Constant, Elementwise, Reduction, Normalize, Contraction, Layout, Loss, Kernel, Meta };
 
 namespace trait {
 enum : std::uint32_t {

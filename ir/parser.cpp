@@ -19,10 +19,22 @@ class Parser {
  public:
   Parser(std::string_view text, std::string_view source) : text_(text), source_(source) {}
 
+  Graph parse() {
+    Graph g = parse_function();
+    skip_space();
+    if (pos_ != text_.size()) fail("expected the end of the input after the function");
+    return g;
+  }
+
+ private:
+  /// One function; a fused node's body is a function nested in its parent, with its own value names.
   Graph parse_function() {
     keyword("func");
     expect('@');
     Graph g(name());
+    Graph* outer_graph = graph_;
+    std::unordered_map<std::string, NodeId> outer_values;
+    std::swap(outer_values, values_);
     graph_ = &g;
     expect('(');
     g.inputs = parameters(OpKind::input);
@@ -61,12 +73,11 @@ class Parser {
       } while (try_expect(','));
     }
     expect('}');
-    skip_space();
-    if (pos_ != text_.size()) fail("expected the end of the input after the function");
+    graph_ = outer_graph;
+    values_ = std::move(outer_values);
     return g;
   }
 
- private:
   // ---- characters --------------------------------------------------------------------------------------------
   char peek() {
     skip_space();
@@ -302,12 +313,17 @@ class Parser {
       loc.line = static_cast<std::uint32_t>(integer());
       expect(')');
     }
+    std::shared_ptr<const Graph> body;
+    if (try_expect('{')) {
+      body = std::make_shared<const Graph>(parse_function());
+      expect('}');
+    }
     OpCategory category = op_info(*op).category;
     if (category == OpCategory::Param) fail_at(line, column, "input and state are declared in the signature");
     if (category != OpCategory::Constant) {
       std::vector<TensorType> inferred;
       try {
-        inferred = infer_types(*graph_, *op, operands, attrs, SourceLoc{});
+        inferred = infer_types(*graph_, *op, operands, attrs, SourceLoc{}, body.get());
       } catch (const Error& e) {
         fail_at(line, column, e.what());
       }
@@ -317,7 +333,9 @@ class Parser {
       fail_at(line, column, "constant takes no operands");
     }
     bool numbered = std::isdigit(static_cast<unsigned char>(n[0]));
-    define(n, graph_->add_typed_node(*op, std::move(operands), std::move(attrs), std::move(results), loc, numbered ? "" : n));
+    NodeId id = graph_->add_typed_node(*op, std::move(operands), std::move(attrs), std::move(results), loc, numbered ? "" : n);
+    graph_->node(id).body = std::move(body);
+    define(n, id);
   }
 
   std::string_view text_, source_;
@@ -328,6 +346,6 @@ class Parser {
 
 }  // namespace
 
-Graph parse(std::string_view text, std::string_view source_name) { return Parser(text, source_name).parse_function(); }
+Graph parse(std::string_view text, std::string_view source_name) { return Parser(text, source_name).parse(); }
 
 }  // namespace loom::ir

@@ -84,15 +84,17 @@ std::string format_attrs(const Attrs& attrs, bool single_precision) {
   return fmt::format("{{{}}}", fmt::join(items, ", "));
 }
 
-std::string print(const Graph& g) {
+namespace {
+
+/// Prints one function with every line indented by `indent`; fused nodes print their body nested below them.
+void print_function(const Graph& g, const std::string& indent, std::string& out) {
   Namer namer;
-  std::string out;
   auto params = [&](const std::vector<NodeId>& ids) {
     std::vector<std::string> items;
     for (NodeId id : ids) items.push_back(fmt::format("%{}: {}", namer.define(g.node(id), id), g.node(id).results[0].str()));
     return fmt::format("{}", fmt::join(items, ", "));
   };
-  out += fmt::format("func @{}({})", g.name(), params(g.inputs));
+  out += fmt::format("{}func @{}({})", indent, g.name(), params(g.inputs));
   if (!g.state.empty()) out += fmt::format(" state({})", params(g.state));
   std::vector<std::string> output_types;
   for (Value v : g.outputs) output_types.push_back(g.type(v).str());
@@ -102,8 +104,8 @@ std::string print(const Graph& g) {
     const Node& n = g.node(id);
     if (n.info().category == OpCategory::Param) continue;
     std::string name = namer.define(n, id);
-    std::string line = n.results.size() == 1 ? fmt::format("  %{} = ", name)
-                                             : fmt::format("  %{}:{} = ", name, n.results.size());
+    std::string line = n.results.size() == 1 ? fmt::format("{}  %{} = ", indent, name)
+                                             : fmt::format("{}  %{}:{} = ", indent, name, n.results.size());
     std::vector<std::string> operands;
     for (Value v : n.operands) operands.push_back(namer.use(g, v));
     line += fmt::format("{}({})", op_name(n.op), fmt::join(operands, ", "));
@@ -111,22 +113,35 @@ std::string print(const Graph& g) {
       line += " " + format_attrs(n.attrs, n.op == OpKind::constant && n.results[0].dtype == DType::f32);
     line += " : " + result_types(n);
     if (n.loc.known()) {
-      line.resize(std::max(line.size() + 2, kLocColumn), ' ');
+      line.resize(std::max(line.size() + 2, kLocColumn + indent.size()), ' ');
       line += fmt::format("loc(\"{}\":{})", n.loc.short_file(), n.loc.line);
     }
-    out += line + "\n";
+    if (n.body) {
+      out += line + " {\n";
+      print_function(*n.body, indent + "    ", out);
+      out += indent + "  }\n";
+    } else {
+      out += line + "\n";
+    }
   }
 
   std::vector<std::string> returns;
   for (Value v : g.outputs) returns.push_back(namer.use(g, v));
-  out += fmt::format("  return {}\n", fmt::join(returns, ", "));
+  out += fmt::format("{}  return {}\n", indent, fmt::join(returns, ", "));
   if (!g.updates.empty()) {
     std::vector<std::string> updates;
     for (const auto& [target, value] : g.updates)
       updates.push_back(fmt::format("{} = {}", namer.use(g, Value{target, 0}), namer.use(g, value)));
-    out += fmt::format("  update {}\n", fmt::join(updates, ", "));
+    out += fmt::format("{}  update {}\n", indent, fmt::join(updates, ", "));
   }
-  out += "}\n";
+  out += indent + "}\n";
+}
+
+}  // namespace
+
+std::string print(const Graph& g) {
+  std::string out;
+  print_function(g, "", out);
   return out;
 }
 

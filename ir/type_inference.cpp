@@ -248,10 +248,23 @@ std::vector<TensorType> grad(const Typing& t) {
   return results;
 }
 
+/// A fused node gives its operands to its body's parameters and returns what the body returns.
+std::vector<TensorType> kernel(const Typing& t, const Graph* body) {
+  if (!body) t.fail("has no body");
+  if (body->inputs.size() != t.operands.size() || !body->state.empty() || !body->updates.empty())
+    t.fail("body takes {} parameters and no state, but has {} operands", body->inputs.size(), t.operands.size());
+  for (std::size_t i = 0; i < t.operands.size(); ++i)
+    if (body->node(body->inputs[i]).results[0] != t.in(i))
+      t.fail("operand {} is {}, the body's parameter is {}", i, t.in(i).str(), body->node(body->inputs[i]).results[0].str());
+  std::vector<TensorType> results;
+  for (Value v : body->outputs) results.push_back(body->type(v));
+  return results;
+}
+
 }  // namespace
 
 std::vector<TensorType> infer_types(const Graph& g, OpKind op, const std::vector<Value>& operands, const Attrs& attrs,
-                                    const SourceLoc& loc) {
+                                    const SourceLoc& loc, const Graph* body) {
   Typing t{g, op, operands, attrs, loc};
   const OpInfo& info = op_info(op);
   if (info.arity >= 0 && operands.size() != static_cast<std::size_t>(info.arity))
@@ -275,6 +288,8 @@ std::vector<TensorType> infer_types(const Graph& g, OpKind op, const std::vector
       return {layout(t)};
     case OpCategory::Loss:
       return {softmax_cross_entropy(t)};
+    case OpCategory::Kernel:
+      return kernel(t, body);
     case OpCategory::Meta:
       return grad(t);
   }

@@ -8,8 +8,9 @@
 
 namespace loom::ir {
 
+/// `body` is the nested function of a `fused` node (nullptr for every other op).
 std::vector<TensorType> infer_types(const Graph& g, OpKind op, const std::vector<Value>& operands,
-                                    const Attrs& attrs, const SourceLoc& loc);
+                                    const Attrs& attrs, const SourceLoc& loc, const Graph* body = nullptr);
 
 /// NumPy broadcasting of two shapes; nullopt when they do not broadcast.
 std::optional<Shape> broadcast_shapes(const Shape& a, const Shape& b);

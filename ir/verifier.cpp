@@ -37,7 +37,8 @@ void verify(const Graph& g, std::string_view pass) {
         raise(n.loc, "{}: {} must have no operands and one result", who(pass), op_name(n.op));
       continue;
     }
-    std::vector<TensorType> expected = infer_types(g, n.op, n.operands, n.attrs, n.loc);
+    if (n.body) verify(*n.body, pass);
+    std::vector<TensorType> expected = infer_types(g, n.op, n.operands, n.attrs, n.loc, n.body.get());
     if (expected != n.results)
       raise(n.loc, "{}: {} (node {}) records type {} but its operands give {}", who(pass), op_name(n.op), id,
             n.results.empty() ? "()" : n.results[0].str(), expected.empty() ? "()" : expected[0].str());

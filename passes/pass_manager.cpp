@@ -29,6 +29,7 @@ const std::vector<PassEntry>& registry() {
       {"cse", [] { return std::make_unique<CommonSubexpressionElimination>(); }},
       {"stabilize", [] { return std::make_unique<Stabilize>(); }},
       {"dce", [] { return std::make_unique<DeadCodeElimination>(); }},
+      {"fuse", [] { return std::make_unique<Fuse>(); }},
   };
   return kPasses;
 }
@@ -41,8 +42,8 @@ struct Level {
 };
 constexpr Level kLevels[] = {
     {"O0", "autodiff,dce"},
-    {"O1", "stabilize,autodiff,fixpoint<4>(canonicalize,cse),dce"},
-    {"O2", "canonicalize,stabilize,autodiff,fixpoint<8>(canonicalize,cse,stabilize),dce"},
+    {"O1", "stabilize,autodiff,fixpoint<4>(canonicalize,cse),dce,fuse,dce"},
+    {"O2", "canonicalize,stabilize,autodiff,fixpoint<8>(canonicalize,cse,stabilize),dce,fuse,dce"},
 };
 
 /// A parsed pipeline: a list of steps, each a pass or a capped fixed point of a sub-pipeline.

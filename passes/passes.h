@@ -37,6 +37,13 @@ class Stabilize final : public Pass {
   std::vector<std::string_view> rule_names() const override;
 };
 
+/// fuse (fuse.cpp): groups elementwise chains, reductions and row-wise ops with their producers into kernels.
+class Fuse final : public Pass {
+ public:
+  std::string_view name() const override { return "fuse"; }
+  bool run(ir::Graph& g, PassContext& ctx) override;
+};
+
 /// dce (dce.cpp): marks dead every node that no output or update needs. Parameters stay: they are the signature.
 class DeadCodeElimination final : public Pass {
  public:

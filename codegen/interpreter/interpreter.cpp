@@ -1,6 +1,7 @@
 #include "loom/codegen/interpreter/interpreter.h"
 
 #include <cmath>
+#include <unordered_map>
 
 #include "loom/codegen/interpreter/kernels.h"
 
@@ -18,6 +19,7 @@ Array evaluate(const ir::Node& n, interp::Operands in) {
     case ir::OpCategory::Layout: return interp::layout(n, in);
     case ir::OpCategory::Loss: return interp::softmax_cross_entropy(n, in);
     case ir::OpCategory::Param:
+    case ir::OpCategory::Kernel:  // run by the Interpreter with its nested executable
     case ir::OpCategory::Meta: break;
   }
   raise(n.loc, "interpreter: cannot execute {} here ({} nodes are expanded by the autodiff pass)", ir::op_name(n.op),
@@ -27,25 +29,39 @@ Array evaluate(const ir::Node& n, interp::Operands in) {
 class Interpreter final : public Executable {
  public:
   Interpreter(ir::Graph graph, InterpreterOptions options)
-      : graph_(std::move(graph)), order_(ir::topological_order(graph_)), options_(options) {}
+      : graph_(std::move(graph)), order_(ir::topological_order(graph_)), options_(options) {
+    for (ir::NodeId id : order_)
+      if (graph_.node(id).body) bodies_[id] = make_interpreter(*graph_.node(id).body, options);
+  }
 
   std::vector<Array> run(std::span<const Array> inputs, std::span<const Array> state) const override {
     std::vector<Array> values(graph_.num_nodes());
+    std::unordered_map<ir::NodeId, std::vector<Array>> multi;
+    auto value_of = [&](std::vector<Array>& single, ir::Value v) -> Array& {
+      auto it = multi.find(v.node);
+      return it == multi.end() ? single[v.node] : it->second.at(v.index);
+    };
     for (std::size_t i = 0; i < graph_.inputs.size(); ++i) values[graph_.inputs[i]] = inputs[i];
     for (std::size_t i = 0; i < graph_.state.size(); ++i) values[graph_.state[i]] = state[i];
     std::vector<const Array*> operands;
     for (ir::NodeId id : order_) {
       const ir::Node& n = graph_.node(id);
       if (n.info().category == ir::OpCategory::Param) continue;
+      if (n.body) {  // a fused region: its results, by result index
+        std::vector<Array> args;
+        for (ir::Value v : n.operands) args.push_back(value_of(values, v));
+        multi[id] = bodies_.at(id)->run(args, {});
+        continue;
+      }
       operands.clear();
-      for (ir::Value v : n.operands) operands.push_back(&values[v.node]);
+      for (ir::Value v : n.operands) operands.push_back(&value_of(values, v));
       values[id] = evaluate(n, operands);
       if (options_.check_finite) check_finite(n, values[id]);
     }
     std::vector<Array> results;
     // Results never alias the caller's arrays or the state: a returned Array stays valid and unchanged.
-    for (ir::Value v : graph_.outputs) results.push_back(values[v.node].copy());
-    for (const auto& update : graph_.updates) results.push_back(values[update.second.node].copy());
+    for (ir::Value v : graph_.outputs) results.push_back(value_of(values, v).copy());
+    for (const auto& update : graph_.updates) results.push_back(value_of(values, update.second).copy());
     return results;
   }
 
@@ -61,6 +77,7 @@ class Interpreter final : public Executable {
   ir::Graph graph_;
   std::vector<ir::NodeId> order_;
   InterpreterOptions options_;
+  std::unordered_map<ir::NodeId, std::unique_ptr<Executable>> bodies_;
 };
 
 }  // namespace

@@ -21,7 +21,7 @@ TEST_CASE("the verifier rejects a node whose recorded type disagrees with its op
   Graph g;
   Tensor x = g.input("x", {3});
   Tensor y = exp(x);
-  ir::Graph fn = compile({x}, {y}).graph();
+  ir::Graph fn = compile({x}, {y}, {}, CompileOptions{.opt = OptLevel::O0}).graph();
   CHECK_NOTHROW(ir::verify(fn));
   for (ir::NodeId id = 0; id < fn.num_nodes(); ++id)
     if (fn.node(id).op == ir::OpKind::exp) fn.node(id).results[0].shape = {4};
@@ -33,7 +33,7 @@ TEST_CASE("the verifier rejects updates of the wrong type and outputs that refer
   Graph g;
   Tensor x = g.input("x", {3});
   Tensor w = g.shared("w", Array::zeros({3}));
-  ir::Graph fn = compile({x}, {x + w}, {{w, w * x}}).graph();
+  ir::Graph fn = compile({x}, {x + w}, {{w, w * x}}, CompileOptions{.opt = OptLevel::O0}).graph();
   ir::Graph dead = fn;
   dead.node(dead.outputs[0].node).dead = true;
   CHECK_THROWS_WITH(ir::verify(dead), Catch::Matchers::Contains("an output refers to a missing value"));
@@ -47,7 +47,8 @@ TEST_CASE("the printer writes the signature, named values, attributes, types and
   Tensor x = g.input("x", {2, 3});
   Tensor b = g.shared("bias", Array::zeros({3}, DType::f64));
   int line = __LINE__; Tensor s = softmax(cast(x, DType::f64) + b, 1).named("probs");
-  std::string text = compile({x}, {s, argmax(s, 1)}, {{b, b * 0.5f}}, CompileOptions{.name = "demo"}).ir();
+  std::string text =
+      compile({x}, {s, argmax(s, 1)}, {{b, b * 0.5f}}, CompileOptions{.opt = OptLevel::O0, .name = "demo"}).ir();
   INFO(text);
   CHECK(text.rfind("func @demo(%x: f32[2,3]) state(%bias: f64[3]) -> (f64[2,3], i32[2]) {\n", 0) == 0);
   CHECK(text.find("%0 = cast(%x) {to = \"f64\"} : f64[2,3]") != std::string::npos);

@@ -177,12 +177,22 @@ TEST_CASE("every op in the table prints and parses back identically") {
     std::vector<Tensor> x;
     for (std::size_t i = 0; i < c.shapes.size(); ++i) x.push_back(g.input("x" + std::to_string(i), c.shapes[i]));
     Tensor out = c.build(g, x);
-    grad(sum(out), x, GradOptions{.disconnected = Disconnected::zero});
+    std::vector<Tensor> grads = grad(sum(out), x, GradOptions{.disconnected = Disconnected::zero});
     g.outputs = {out.value()};
-    std::string text = ir::print(g);
-    INFO(text);
-    CHECK(ir::print(ir::parse(text)) == text);
-    for (ir::NodeId id = 0; id < g.num_nodes(); ++id) seen.insert(g.node(id).op);
+    // The recorded graph (with its grad node) and the compiled one (with fused kernels).
+    std::vector<Tensor> outputs = grads;
+    outputs.push_back(out);
+    for (std::string text : {ir::print(g), compile(x, outputs).ir()}) {
+      INFO(text);
+      ir::Graph parsed = ir::parse(text);
+      CHECK(ir::print(parsed) == text);
+      std::vector<const ir::Graph*> graphs{&parsed};
+      for (std::size_t k = 0; k < graphs.size(); ++k)
+        for (ir::NodeId id = 0; id < graphs[k]->num_nodes(); ++id) {
+          seen.insert(graphs[k]->node(id).op);
+          if (graphs[k]->node(id).body) graphs.push_back(graphs[k]->node(id).body.get());
+        }
+    }
   }
   for (int i = 0; i < ir::num_ops(); ++i) {
     INFO("no round-trip case uses " << ir::op_name(static_cast<ir::OpKind>(i)));

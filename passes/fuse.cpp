@@ -1,0 +1,235 @@
+/// fuse: groups ops into kernels, so each group is one pass over memory instead of one pass per op.
+///
+/// A group grows from a root (an elementwise op, a reduction, a row-wise normalization or loss) backwards into
+/// its producers: an elementwise (or broadcast/transpose) producer joins when every one of its users is in the
+/// group, or when its other users cannot reach the group (it then becomes an extra output: a multi-output kernel,
+/// e.g. a forward activation and the value its gradient needs). Both conditions keep groups convex: no path leaves
+/// a group and comes back. Constants are copied into each kernel that reads them.
+///
+/// Every refusal is recorded on the refused node as `unfused = "<reason>"`, so dumps say why; `fuse = "never"` on
+/// a node (Expr::no_fuse()) keeps it out of every group. Each group becomes one `fused` node whose body is a
+/// nested function: `kind` is "loop" (elementwise), "reduce" (ends in a reduction) or "row" (softmax-like).
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "loom/passes/passes.h"
+
+namespace loom::passes {
+
+namespace {
+
+using ir::NodeId;
+using ir::OpCategory;
+using ir::OpKind;
+using ir::Value;
+
+bool is_loop_op(const ir::Node& n) {
+  return n.info().category == OpCategory::Elementwise || n.op == OpKind::broadcast_to || n.op == OpKind::transpose;
+}
+
+bool can_root(const ir::Node& n) {
+  OpCategory c = n.info().category;
+  return (is_loop_op(n) || c == OpCategory::Reduction || c == OpCategory::Normalize || c == OpCategory::Loss) &&
+         n.results.size() == 1;
+}
+
+std::string_view kind_of(const ir::Node& root) {
+  switch (root.info().category) {
+    case OpCategory::Reduction: return "reduce";
+    case OpCategory::Normalize:
+    case OpCategory::Loss: return "row";
+    default: return "loop";
+  }
+}
+
+class Fusion {
+ public:
+  explicit Fusion(ir::Graph& g) : g_(g), group_of_(g.num_nodes(), -1), users_(g.num_nodes()) {
+    std::vector<bool> needed = ir::needed_nodes(g);
+    for (NodeId id : ir::topological_order(g))
+      if (needed[id]) order_.push_back(id);
+    for (NodeId id : order_)
+      for (Value v : g.node(id).operands) users_[v.node].push_back(id);
+    for (Value v : g.outputs) escapes_.insert(v.node);
+    for (const auto& update : g.updates) escapes_.insert(update.second.node);
+  }
+
+  bool run() {
+    for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
+      NodeId id = *it;
+      const ir::Node& n = g_.node(id);
+      if (group_of_[id] < 0) {
+        if (!can_root(n)) continue;
+        group_of_[id] = static_cast<int>(groups_.size());
+        groups_.push_back({id});
+        if (never(n)) continue;  // a kernel of its own, alone
+      }
+      for (Value v : g_.node(id).operands) consider(v.node, group_of_[id]);
+    }
+    for (const auto& [id, reason] : refusals_) g_.node(id).attrs.set("unfused", reason);
+    if (groups_.empty()) return false;
+    build_kernels();
+    return true;
+  }
+
+ private:
+  static bool never(const ir::Node& n) { return n.attrs.get_string("fuse") == "never"; }
+
+  void consider(NodeId p, int group) {
+    const ir::Node& n = g_.node(p);
+    if (group_of_[p] >= 0 || n.info().category == OpCategory::Param || n.op == OpKind::constant) return;
+    std::string reason = why_not(p, group);
+    if (reason.empty()) {
+      group_of_[p] = group;
+      groups_[static_cast<std::size_t>(group)].push_back(p);
+    } else if (can_root(n) && !refusals_.count(p)) {
+      NodeId root = groups_[static_cast<std::size_t>(group)].front();
+      refusals_[p] = fmt::format("kept out of the kernel of {} (node {}): {}", ir::op_name(g_.node(root).op), root, reason);
+    }
+  }
+
+  /// Empty when producer p may join `group`; otherwise the reason it may not (recorded when p could root a kernel).
+  std::string why_not(NodeId p, int group) {
+    const ir::Node& n = g_.node(p);
+    if (never(n)) return "fuse = never";
+    if (!is_loop_op(n)) {
+      if (can_root(n)) return fmt::format("a {} result is not fused into its consumers (kernels end at reductions)", ir::op_name(n.op));
+      return "not a loop op";  // matmul, reshape, ...: kernels of their own, never recorded as refusals
+    }
+    // With every group contracted to one node, p joining the group must not close a cycle: no path may lead
+    // from p to the group, or from the group to p, through anything else.
+    std::vector<NodeId> from_p, from_group;
+    for (NodeId u : users_[p])
+      if (group_of_[u] != group) from_p.push_back(u);
+    for (NodeId m : groups_[static_cast<std::size_t>(group)])
+      for (NodeId u : users_[m])
+        if (group_of_[u] != group && u != p) from_group.push_back(u);
+    auto in_group = [&](NodeId id) { return group_of_[id] == group; };
+    auto is_p = [&](NodeId id) { return id == p; };
+    if (auto via = first_reached(from_p, in_group))
+      return fmt::format("another kernel or op (node {}) uses it and feeds this kernel; fusing would form a cycle", *via);
+    if (auto via = first_reached(from_group, is_p))
+      return fmt::format("it depends on this kernel through node {}; fusing would form a cycle", *via);
+    return "";
+  }
+
+  /// Follows users from `starts`, treating every group as one node (reaching a member reaches all members);
+  /// returns the start node of the first path that reaches a node satisfying `target`.
+  template <class Target>
+  std::optional<NodeId> first_reached(const std::vector<NodeId>& starts, Target target) {
+    std::vector<bool> seen(g_.num_nodes(), false), group_seen(groups_.size(), false);
+    for (NodeId start : starts) {
+      std::vector<NodeId> work{start};
+      while (!work.empty()) {
+        NodeId id = work.back();
+        work.pop_back();
+        if (seen[id]) continue;
+        seen[id] = true;
+        if (target(id)) return start;
+        int h = group_of_[id];
+        if (h >= 0 && !group_seen[static_cast<std::size_t>(h)]) {
+          group_seen[static_cast<std::size_t>(h)] = true;
+          for (NodeId m : groups_[static_cast<std::size_t>(h)]) work.push_back(m);
+        }
+        for (NodeId u : users_[id]) work.push_back(u);
+      }
+    }
+    return std::nullopt;
+  }
+
+  void build_kernels() {
+    std::vector<std::size_t> position(g_.num_nodes(), 0);
+    for (std::size_t i = 0; i < order_.size(); ++i) position[order_[i]] = i;
+    for (auto& members : groups_)
+      std::sort(members.begin(), members.end(), [&](NodeId a, NodeId b) { return position[a] < position[b]; });
+    std::vector<std::size_t> by_position(groups_.size());
+    for (std::size_t i = 0; i < groups_.size(); ++i) by_position[i] = i;
+    std::sort(by_position.begin(), by_position.end(),
+              [&](std::size_t a, std::size_t b) { return position[groups_[a].back()] < position[groups_[b].back()]; });
+    std::vector<std::pair<NodeId, std::shared_ptr<ir::Graph>>> kernels;
+    for (std::size_t k : by_position) kernels.push_back(build_kernel(groups_[k]));
+    // Names follow the order in which the kernels run (and print): k0, k1, ...
+    std::map<NodeId, std::size_t> rank;
+    for (NodeId id : ir::topological_order(g_)) rank.emplace(id, rank.size());
+    std::sort(kernels.begin(), kernels.end(), [&](const auto& a, const auto& b) { return rank[a.first] < rank[b.first]; });
+    for (std::size_t k = 0; k < kernels.size(); ++k) {
+      std::string name = fmt::format("k{}", k);
+      kernels[k].second->set_name(name);
+      g_.node(kernels[k].first).attrs.set("kernel", name);
+      g_.node(kernels[k].first).body = std::move(kernels[k].second);
+    }
+  }
+
+  /// Replaces a group by a fused node; returns the node and its body, which build_kernels names.
+  std::pair<NodeId, std::shared_ptr<ir::Graph>> build_kernel(const std::vector<NodeId>& members) {
+    int group = group_of_[members[0]];
+    auto body = std::make_shared<ir::Graph>();
+    std::map<Value, Value> inner;
+    std::vector<Value> operands;
+    for (NodeId id : members) {
+      ir::Node n = g_.node(id);  // a copy: the body grows, the outer graph does not
+      for (Value& v : n.operands) {
+        if (!inner.count(v)) {
+          const ir::Node& producer = g_.node(v);
+          if (producer.op == OpKind::constant) {
+            inner[v] = {body->add_typed_node(OpKind::constant, {}, producer.attrs, producer.results, producer.loc), 0};
+          } else {
+            NodeId param = body->add_typed_node(OpKind::input, {}, {}, {g_.type(v)}, SourceLoc{},
+                                                producer.name.empty() ? fmt::format("p{}", operands.size()) : producer.name);
+            body->inputs.push_back(param);
+            operands.push_back(v);
+            inner[v] = {param, 0};
+          }
+        }
+        v = inner[v];
+      }
+      inner[{id, 0}] = {body->add_typed_node(n.op, n.operands, n.attrs, n.results, n.loc, n.name), 0};
+    }
+    // Results: member values read outside the kernel, in member order.
+    std::vector<Value> results;
+    for (NodeId id : members) {
+      bool outside = escapes_.count(id) > 0;
+      for (NodeId u : users_[id]) outside = outside || group_of_[u] != group;
+      if (outside) {
+        results.push_back({id, 0});
+        body->outputs.push_back(inner[{id, 0}]);
+      }
+    }
+    std::vector<TensorType> types;
+    for (Value v : results) types.push_back(g_.type(v));
+    const ir::Node& root = g_.node(members.back());
+    ir::Attrs attrs{{"kind", std::string(kind_of(root))}};
+    // A kernel with one result takes that value's name, so dumps keep the user's names.
+    std::string name = results.size() == 1 ? g_.node(results[0]).name : "";
+    NodeId fused = g_.add_typed_node(OpKind::fused, operands, attrs, types, SourceLoc(g_.node(members.back()).loc), name);
+    for (std::uint32_t k = 0; k < results.size(); ++k) g_.replace_all_uses(results[k], {fused, k});
+    for (NodeId id : members) g_.node(id).dead = true;
+    return {fused, body};
+  }
+
+  ir::Graph& g_;
+  std::vector<NodeId> order_;
+  std::vector<int> group_of_;
+  std::vector<std::vector<NodeId>> users_;
+  std::set<NodeId> escapes_;
+  std::vector<std::vector<NodeId>> groups_;
+  std::map<NodeId, std::string> refusals_;
+};
+
+bool has_grad_nodes(const ir::Graph& g) {
+  for (NodeId id = 0; id < g.num_nodes(); ++id)
+    if (!g.node(id).dead && g.node(id).op == OpKind::grad) return true;
+  return false;
+}
+
+}  // namespace
+
+bool Fuse::run(ir::Graph& g, PassContext&) {
+  if (has_grad_nodes(g)) throw Error("fuse: run autodiff first (the graph still has grad nodes)");
+  return Fusion(g).run();
+}
+
+}  // namespace loom::passes
