@@ -1,0 +1,110 @@
+#include "loom/codegen/llvm/jit.h"
+
+#include <mutex>
+
+#include <llvm/Analysis/TargetLibraryInfo.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/DynamicLibrary.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/TargetParser/Host.h>
+
+#include "loom/codegen/llvm/loop_emitter.h"
+
+namespace loom::codegen::llvm_backend {
+
+namespace {
+
+template <class T>
+T take(llvm::Expected<T> value, const char* what) {
+  if (!value) throw Error(std::string("llvm backend: ") + what + ": " + llvm::toString(value.takeError()));
+  return std::move(*value);
+}
+
+void initialize_llvm() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    // The loop vectorizer turns exp/log/pow into calls to glibc's vector math library; the JIT finds them in
+    // the process once it is loaded.
+    std::string error;
+    if (llvm::sys::DynamicLibrary::LoadLibraryPermanently("libmvec.so.1", &error))
+      throw Error("llvm backend: cannot load libmvec.so.1: " + error);
+  });
+}
+
+/// O3 for the host CPU, with libmvec as the vector library and 512-bit vectors where the CPU has them.
+void optimize(llvm::Module& module, llvm::TargetMachine& machine) {
+  for (llvm::Function& f : module) {
+    if (f.isDeclaration()) continue;
+    f.addFnAttr("target-cpu", machine.getTargetCPU());
+    f.addFnAttr("target-features", machine.getTargetFeatureString());
+    f.addFnAttr("prefer-vector-width", "512");
+  }
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder builder(&machine);
+  llvm::TargetLibraryInfoImpl tlii(machine.getTargetTriple());
+  tlii.addVectorizableFunctionsFromVecLib(llvm::TargetLibraryInfoImpl::LIBMVEC_X86, machine.getTargetTriple());
+  fam.registerPass([&] { return llvm::TargetLibraryAnalysis(tlii); });
+  builder.registerModuleAnalyses(mam);
+  builder.registerCGSCCAnalyses(cgam);
+  builder.registerFunctionAnalyses(fam);
+  builder.registerLoopAnalyses(lam);
+  builder.crossRegisterProxies(lam, fam, cgam, mam);
+  builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(module, mam);
+}
+
+class OrcKernelModule final : public KernelModule {
+ public:
+  explicit OrcKernelModule(const std::vector<const ir::Graph*>& bodies) {
+    initialize_llvm();
+    auto context = std::make_unique<llvm::LLVMContext>();
+    auto module = std::make_unique<llvm::Module>("loom", *context);
+    for (const ir::Graph* body : bodies) emit_loop_kernel(*body, *module);
+    std::string problems;
+    llvm::raw_string_ostream problem_stream(problems);
+    if (llvm::verifyModule(*module, &problem_stream)) throw Error("llvm backend: emitted invalid IR: " + problems);
+
+    auto target = take(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host CPU");
+    target.setCPU(llvm::sys::getHostCPUName().str());
+    target.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+    std::unique_ptr<llvm::TargetMachine> machine = take(target.createTargetMachine(), "creating the target machine");
+    module->setDataLayout(machine->createDataLayout());
+    module->setTargetTriple(machine->getTargetTriple().str());
+    optimize(*module, *machine);
+    llvm::raw_string_ostream ir_stream(ir_);
+    module->print(ir_stream, nullptr);
+
+    jit_ = take(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(target).create(), "creating the JIT");
+    if (auto error = jit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
+      throw Error("llvm backend: adding the module: " + llvm::toString(std::move(error)));
+  }
+
+  KernelFn lookup(const std::string& name) const override {
+    return take(jit_->lookup(name), "looking up a kernel").toPtr<KernelFn>();
+  }
+  const std::string& llvm_ir() const override { return ir_; }
+
+ private:
+  std::unique_ptr<llvm::orc::LLJIT> jit_;
+  std::string ir_;
+};
+
+}  // namespace
+
+std::unique_ptr<KernelModule> KernelModule::compile(const std::vector<const ir::Graph*>& bodies) {
+  return std::make_unique<OrcKernelModule>(bodies);
+}
+
+}  // namespace loom::codegen::llvm_backend

@@ -1,0 +1,56 @@
+#pragma once
+/// The scalar algebra of ir/scalar_semantics.h over LLVM IR values: what makes the JIT compute exactly the ops
+/// the interpreter computes. Strict IEEE (no fast-math flags), so +, -, *, / round as the interpreter's do;
+/// transcendentals are intrinsics or libm calls that the loop vectorizer maps to glibc's libmvec.
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Module.h>
+
+namespace loom::codegen::llvm_backend {
+
+struct LlvmMath {
+  using V = llvm::Value*;
+  using B = llvm::Value*;
+
+  llvm::IRBuilder<>& b;
+  llvm::Module& module;
+  llvm::Type* type;  ///< float or double
+
+  V constant(double v) { return llvm::ConstantFP::get(type, v); }
+  V add(V x, V y) { return b.CreateFAdd(x, y); }
+  V sub(V x, V y) { return b.CreateFSub(x, y); }
+  V mul(V x, V y) { return b.CreateFMul(x, y); }
+  V div(V x, V y) { return b.CreateFDiv(x, y); }
+  V neg(V x) { return b.CreateFNeg(x); }
+  V pow(V x, V y) { return b.CreateBinaryIntrinsic(llvm::Intrinsic::pow, x, y); }
+  V exp(V x) { return b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, x); }
+  V log(V x) { return b.CreateUnaryIntrinsic(llvm::Intrinsic::log, x); }
+  V sqrt(V x) { return b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x); }
+  V abs(V x) { return b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x); }
+  V expm1(V x) { return libm("expm1", x); }
+  V log1p(V x) { return libm("log1p", x); }
+  V tanh(V x) { return libm("tanh", x); }
+  // C++'s comparisons: ordered (false on NaN), except != which is true on NaN.
+  B lt(V x, V y) { return b.CreateFCmpOLT(x, y); }
+  B le(V x, V y) { return b.CreateFCmpOLE(x, y); }
+  B gt(V x, V y) { return b.CreateFCmpOGT(x, y); }
+  B ge(V x, V y) { return b.CreateFCmpOGE(x, y); }
+  B eq(V x, V y) { return b.CreateFCmpOEQ(x, y); }
+  B ne(V x, V y) { return b.CreateFCmpUNE(x, y); }
+  V select(B c, V x, V y) { return b.CreateSelect(c, x, y); }
+  V from_bool(B c) { return b.CreateUIToFP(c, type); }
+  B is_true(V x) { return b.CreateFCmpUNE(x, constant(0.0)); }
+
+  /// A call to the libm function `name` (with an `f` suffix in single precision).
+  V libm(const char* name, V x) {
+    std::string symbol = std::string(name) + (type->isFloatTy() ? "f" : "");
+    llvm::FunctionCallee f = module.getOrInsertFunction(symbol, type, type);
+    if (auto* fn = llvm::dyn_cast<llvm::Function>(f.getCallee())) {
+      fn->setDoesNotThrow();
+      fn->setOnlyAccessesInaccessibleMemory();  // like errno-free libm
+    }
+    return b.CreateCall(f, {x});
+  }
+};
+
+}  // namespace loom::codegen::llvm_backend
