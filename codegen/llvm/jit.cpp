@@ -16,7 +16,7 @@
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
 
-#include "loom/codegen/llvm/loop_emitter.h"
+#include "loom/codegen/llvm/kernel_emitter.h"
 
 namespace loom::codegen::llvm_backend {
 
@@ -71,7 +71,7 @@ class OrcKernelModule final : public KernelModule {
     initialize_llvm();
     auto context = std::make_unique<llvm::LLVMContext>();
     auto module = std::make_unique<llvm::Module>("loom", *context);
-    for (const ir::Graph* body : bodies) emit_loop_kernel(*body, *module);
+    for (const ir::Graph* body : bodies) emit_kernel(*body, *module);
     std::string problems;
     llvm::raw_string_ostream problem_stream(problems);
     if (llvm::verifyModule(*module, &problem_stream)) throw Error("llvm backend: emitted invalid IR: " + problems);

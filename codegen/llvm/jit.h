@@ -16,16 +16,18 @@ namespace loom::codegen::llvm_backend {
 /// [0, rows) over threads gives the same bits.
 using KernelFn = void (*)(void* const* buffers, std::int64_t begin, std::int64_t end);
 
-/// The iteration space of a loop kernel body: the shape of its outputs (which must all agree).
-Shape loop_space(const ir::Graph& body);
-/// Number of rows of a loop space: the product of all dimensions but the last (1 for rank 0 and 1).
-std::int64_t loop_rows(const Shape& space);
+/// The iteration space of a kernel body: the shape its elementwise values (and extra outputs) share; for a body
+/// that ends in a reduction, normalization or loss, the shape of that op's operand.
+Shape kernel_space(const ir::Graph& body);
+/// How many independent rows a kernel has: for elementwise bodies all dimensions but the last, for reductions
+/// one row per output element, for softmax-like ops one row per position of the other axes.
+std::int64_t kernel_rows(const ir::Graph& body);
 
 /// A set of kernels compiled together into one module.
 class KernelModule {
  public:
-  /// Compiles the bodies of "loop" fused nodes; each becomes the function named by its body's name. Throws Error
-  /// naming the op for anything a loop kernel cannot contain.
+  /// Compiles the bodies of fused nodes; each becomes the function named by its body's name. Throws Error naming
+  /// the op for anything a kernel cannot contain.
   static std::unique_ptr<KernelModule> compile(const std::vector<const ir::Graph*>& bodies);
   virtual ~KernelModule() = default;
 

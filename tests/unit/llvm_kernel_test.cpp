@@ -1,5 +1,5 @@
-// The LLVM loop-kernel emitter against the reference interpreter: every elementwise op of the op table, f32 and
-// f64, on sizes that exercise vector tails and on broadcasts that are not trailing.
+// The LLVM kernel emitter against the reference interpreter: every elementwise op of the op table, f32 and
+// f64, on sizes that exercise vector tails and on broadcasts that are not trailing; every reduction and row op.
 
 #include <cmath>
 
@@ -7,6 +7,7 @@
 
 #include "loom/codegen/interpreter/interpreter.h"
 #include "loom/codegen/llvm/jit.h"
+#include "loom/ir/printer.h"
 #include "loom/runtime/array.h"
 
 using namespace loom;
@@ -23,7 +24,7 @@ std::vector<Array> run_kernel(lb::KernelFn fn, const ir::Graph& body, const std:
     outputs.emplace_back(body.type(v).dtype, body.type(v).shape);
     buffers.push_back(outputs.back().raw());
   }
-  std::int64_t rows = lb::loop_rows(lb::loop_space(body));
+  std::int64_t rows = lb::kernel_rows(body);
   for (int p = 0; p < pieces; ++p) fn(buffers.data(), rows * p / pieces, rows * (p + 1) / pieces);
   return outputs;
 }
@@ -143,12 +144,72 @@ TEST_CASE("a fused loop body with transposes, broadcasts, constants and two outp
   }
 }
 
-TEST_CASE("a loop kernel rejects ops that are not loop ops, naming them") {
+TEST_CASE("a kernel rejects ops that kernels cannot contain, naming them and the user's line") {
   ir::Graph body("bad");
-  ir::NodeId x = body.add_typed_node(ir::OpKind::input, {}, {}, {{DType::f32, {4}}}, SourceLoc{"model.cpp", 7}, "x");
+  ir::NodeId x = body.add_typed_node(ir::OpKind::input, {}, {}, {{DType::f32, {4, 4}}}, SourceLoc{}, "x");
   body.inputs.push_back(x);
-  body.outputs.push_back({body.add_node(ir::OpKind::softmax, {{x, 0}}, {{"axis", std::int64_t{0}}}, SourceLoc{"model.cpp", 7}), 0});
+  body.outputs.push_back({body.add_node(ir::OpKind::matmul, {{x, 0}, {x, 0}}, {}, SourceLoc{"model.cpp", 7}), 0});
   CHECK_THROWS_WITH(lb::KernelModule::compile({&body}),
-                    Catch::Matchers::Contains("llvm backend: softmax cannot be part of a loop kernel") &&
+                    Catch::Matchers::Contains("llvm backend: matmul cannot be part of a loop kernel") &&
                         Catch::Matchers::Contains("model.cpp:7"));
+}
+
+namespace {
+
+/// A body computing root(producer(x, y)) where the producer exp(x) * y is also an output.
+ir::Graph reduce_body(const std::string& name, ir::OpKind root, const Shape& shape, DType dtype, ir::Attrs attrs,
+                      bool with_labels = false) {
+  ir::Graph body(name);
+  auto param = [&](const char* n, TensorType t) {
+    ir::NodeId id = body.add_typed_node(ir::OpKind::input, {}, {}, {t}, SourceLoc{}, n);
+    body.inputs.push_back(id);
+    return ir::Value{id, 0};
+  };
+  ir::Value x = param("x", {dtype, shape}), y = param("y", {dtype, shape});
+  ir::Value e = {body.add_node(ir::OpKind::exp, {x}, {}, SourceLoc{}), 0};
+  ir::Value p = {body.add_node(ir::OpKind::mul, {e, y}, {}, SourceLoc{}), 0};
+  std::vector<ir::Value> operands{p};
+  if (with_labels) operands.push_back(param("labels", {DType::i32, Shape(shape.begin(), shape.end() - 1)}));
+  ir::Value r = {body.add_node(root, operands, attrs, SourceLoc{}), 0};
+  body.outputs = {p, r};
+  return body;
+}
+
+}  // namespace
+
+TEST_CASE("reduction and row kernels compiled by LLVM match the interpreter, extra outputs included") {
+  using V = std::vector<std::int64_t>;
+  std::vector<ir::Graph> bodies;
+  for (DType dtype : {DType::f32, DType::f64}) {
+    for (ir::OpKind op : {ir::OpKind::sum, ir::OpKind::max, ir::OpKind::min, ir::OpKind::logsumexp}) {
+      for (const auto& [shape, axes] : std::vector<std::pair<Shape, V>>{
+               {{1023}, {}}, {{5, 7}, {1}}, {{5, 7}, {0}}, {{3, 4, 17}, {0, 2}}, {{2, 3, 4}, {}}, {{1, 1}, {1}}})
+        for (std::int64_t keep : {0, 1})
+          bodies.push_back(reduce_body("r" + std::to_string(bodies.size()), op, shape, dtype,
+                                       {{"axes", axes}, {"keepdims", keep}}));
+    }
+    for (const auto& [shape, axis] : std::vector<std::pair<Shape, std::int64_t>>{{{7}, 0}, {{4, 9}, 1}, {{4, 9}, 0}, {{2, 3, 5}, 1}}) {
+      bodies.push_back(reduce_body("a" + std::to_string(bodies.size()), ir::OpKind::argmax, shape, dtype,
+                                   {{"axes", V{axis}}, {"keepdims", std::int64_t{0}}}));
+      bodies.push_back(reduce_body("s" + std::to_string(bodies.size()), ir::OpKind::softmax, shape, dtype, {{"axis", axis}}));
+      bodies.push_back(reduce_body("l" + std::to_string(bodies.size()), ir::OpKind::log_softmax, shape, dtype, {{"axis", axis}}));
+    }
+    for (const Shape& shape : {Shape{6, 10}, Shape{1, 3}, Shape{2, 3, 4}})
+      bodies.push_back(reduce_body("x" + std::to_string(bodies.size()), ir::OpKind::softmax_cross_entropy, shape, dtype, {}, true));
+  }
+  std::vector<const ir::Graph*> pointers;
+  for (const auto& b : bodies) pointers.push_back(&b);
+  auto module = lb::KernelModule::compile(pointers);
+  for (std::size_t k = 0; k < bodies.size(); ++k) {
+    const ir::Graph& body = bodies[k];
+    const ir::Node& root = body.node(body.outputs[1]);
+    INFO(ir::op_name(root.op) << " " << ir::format_attrs(root.attrs) << " of " << body.type(root.operands[0]).str());
+    std::vector<Array> inputs = random_inputs(body, false, 5 + k);
+    if (root.op == ir::OpKind::softmax_cross_entropy)
+      for (std::int64_t i = 0; i < inputs[2].size(); ++i) inputs[2].set(i, i % body.type(root.operands[0]).shape.back());
+    std::vector<Array> want = codegen::make_interpreter(body)->run(inputs, {});
+    std::vector<Array> got = run_kernel(module->lookup(body.name()), body, inputs, 3);
+    bool single = root.results[0].dtype != DType::f64 && body.type(root.operands[0]).dtype == DType::f32;
+    for (std::size_t out = 0; out < 2; ++out) check_close(want[out], got[out], single ? 1e-5 : 1e-12, single ? 1e-6 : 1e-13);
+  }
 }

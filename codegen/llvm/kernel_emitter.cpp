@@ -1,0 +1,450 @@
+#include "loom/codegen/llvm/kernel_emitter.h"
+
+#include <algorithm>
+#include <functional>
+#include <limits>
+#include <map>
+
+#include "loom/codegen/llvm/jit.h"
+#include "loom/codegen/llvm/scalar_math.h"
+#include "loom/ir/scalar_semantics.h"
+
+namespace loom::codegen::llvm_backend {
+
+namespace {
+
+using ir::OpKind;
+/// For each dimension of a value, the loop dimension that indexes it, or -1 where it is broadcast (index 0).
+using IndexMap = std::vector<int>;
+
+llvm::Type* storage_type(llvm::LLVMContext& ctx, DType dtype) {
+  switch (dtype) {
+    case DType::f32: return llvm::Type::getFloatTy(ctx);
+    case DType::f64: return llvm::Type::getDoubleTy(ctx);
+    case DType::i32: return llvm::Type::getInt32Ty(ctx);
+    case DType::i64: return llvm::Type::getInt64Ty(ctx);
+    case DType::b8: return llvm::Type::getInt8Ty(ctx);
+  }
+  return nullptr;
+}
+
+/// The index map of an operand of shape `from` read by a node whose index map is `to_map` (NumPy broadcasting:
+/// operand dimensions align right; size-1 dimensions that the node stretches are broadcast).
+IndexMap broadcast_map(const Shape& from, const Shape& to, const IndexMap& to_map) {
+  IndexMap map(from.size(), -1);
+  std::size_t shift = to.size() - from.size();
+  for (std::size_t d = 0; d < from.size(); ++d) map[d] = (from[d] == 1 && to[d + shift] != 1) ? -1 : to_map[d + shift];
+  return map;
+}
+
+class KernelEmitter {
+ public:
+  KernelEmitter(const ir::Graph& body, llvm::Module& module)
+      : body_(body), module_(module), ctx_(module.getContext()), b_(ctx_), space_(kernel_space(body)) {}
+
+  void emit() {
+    const ir::Node* root = reduction_root(body_);
+    llvm::Function* fn = shell();
+    auto* entry = llvm::BasicBlock::Create(ctx_, "entry", fn);
+    b_.SetInsertPoint(entry);
+    for (std::size_t k = 0; k < body_.inputs.size(); ++k) inputs_[body_.inputs[k]] = fn->getArg(static_cast<unsigned>(k));
+    for (std::size_t k = 0; k < body_.outputs.size(); ++k)
+      outputs_.push_back(fn->getArg(static_cast<unsigned>(body_.inputs.size() + k)));
+    llvm::Value* begin = fn->getArg(static_cast<unsigned>(fn->arg_size() - 2));
+    llvm::Value* end = fn->getArg(static_cast<unsigned>(fn->arg_size() - 1));
+    if (num_elements(space_) > 0) {
+      if (!root) emit_loop(begin, end);
+      else if (root->info().category == ir::OpCategory::Reduction) emit_reduce(*root, begin, end);
+      else emit_row(*root, begin, end);
+    }
+    b_.CreateRetVoid();
+  }
+
+ private:
+  /// `void name.body(ptr noalias..., i64 begin, i64 end)` plus the exported `void name(ptr buffers, i64, i64)`
+  /// that loads the buffer pointers and calls it. Inlined, the noalias parameters become alias metadata the
+  /// vectorizer trusts. Returns the body function, empty.
+  llvm::Function* shell() {
+    auto* ptr = llvm::PointerType::get(ctx_, 0);
+    auto* i64 = llvm::Type::getInt64Ty(ctx_);
+    std::size_t n_buffers = body_.inputs.size() + body_.outputs.size();
+    std::vector<llvm::Type*> params(n_buffers, ptr);
+    params.push_back(i64);
+    params.push_back(i64);
+    auto* body_fn = llvm::Function::Create(llvm::FunctionType::get(b_.getVoidTy(), params, false),
+                                           llvm::Function::InternalLinkage, body_.name() + ".body", module_);
+    body_fn->addFnAttr(llvm::Attribute::AlwaysInline);
+    for (std::size_t i = 0; i < n_buffers; ++i) body_fn->addParamAttr(static_cast<unsigned>(i), llvm::Attribute::NoAlias);
+
+    auto* entry_fn = llvm::Function::Create(llvm::FunctionType::get(b_.getVoidTy(), {ptr, i64, i64}, false),
+                                            llvm::Function::ExternalLinkage, body_.name(), module_);
+    b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", entry_fn));
+    std::vector<llvm::Value*> args;
+    for (std::size_t i = 0; i < n_buffers; ++i)
+      args.push_back(b_.CreateLoad(ptr, b_.CreateConstGEP1_64(ptr, entry_fn->getArg(0), i)));
+    args.push_back(entry_fn->getArg(1));
+    args.push_back(entry_fn->getArg(2));
+    b_.CreateCall(body_fn, args);
+    b_.CreateRetVoid();
+    return body_fn;
+  }
+
+  /// for i in [begin, end): body(i). Leaves the insertion point after the loop.
+  void loop(llvm::Value* begin, llvm::Value* end, const std::function<void(llvm::Value*)>& body) {
+    llvm::BasicBlock* before = b_.GetInsertBlock();
+    llvm::Function* fn = before->getParent();
+    auto* head = llvm::BasicBlock::Create(ctx_, "loop", fn);
+    auto* after = llvm::BasicBlock::Create(ctx_, "loop.end", fn);
+    b_.CreateCondBr(b_.CreateICmpSLT(begin, end), head, after);
+    b_.SetInsertPoint(head);
+    llvm::PHINode* i = b_.CreatePHI(b_.getInt64Ty(), 2);
+    i->addIncoming(begin, before);
+    body(i);
+    llvm::Value* next = b_.CreateAdd(i, b_.getInt64(1));
+    i->addIncoming(next, b_.GetInsertBlock());
+    b_.CreateCondBr(b_.CreateICmpSLT(next, end), head, after);
+    b_.SetInsertPoint(after);
+  }
+
+  /// A stack slot in the entry block (SROA turns it into registers).
+  llvm::Value* slot(llvm::Type* t, llvm::Value* initial) {
+    llvm::IRBuilder<> entry(&b_.GetInsertBlock()->getParent()->getEntryBlock(),
+                            b_.GetInsertBlock()->getParent()->getEntryBlock().begin());
+    llvm::Value* s = entry.CreateAlloca(t);
+    b_.CreateStore(initial, s);
+    return s;
+  }
+
+  /// Decomposes `flat` into indices of `dims` (row-major), writing index_[axes[k]] for dims[k].
+  void unflatten(llvm::Value* flat, const std::vector<std::size_t>& axes) {
+    for (std::size_t k = axes.size(); k-- > 0;) {
+      llvm::Value* dim = b_.getInt64(space_[axes[k]]);
+      index_[axes[k]] = k == 0 ? flat : b_.CreateURem(flat, dim);
+      flat = b_.CreateUDiv(flat, dim);
+    }
+  }
+
+  IndexMap identity() const {
+    IndexMap map(space_.size());
+    for (std::size_t d = 0; d < map.size(); ++d) map[d] = static_cast<int>(d);
+    return map;
+  }
+
+  /// Stores every output of the iteration space's shape at the current index (the root's own output excluded).
+  void store_loop_outputs(const ir::Node* root) {
+    llvm::Value* flat = b_.getInt64(0);
+    std::vector<std::int64_t> strides = row_major_strides(space_);
+    for (std::size_t d = 0; d < space_.size(); ++d) flat = b_.CreateAdd(flat, b_.CreateMul(index_[d], b_.getInt64(strides[d])));
+    for (std::size_t k = 0; k < body_.outputs.size(); ++k) {
+      ir::Value out = body_.outputs[k];
+      if (root && &body_.node(out) == root) continue;
+      llvm::Type* t = storage_type(ctx_, body_.type(out).dtype);
+      b_.CreateStore(emit(out, identity()), b_.CreateGEP(t, outputs_[k], flat));
+    }
+  }
+
+  /// Elementwise: rows are all dimensions but the last; the inner loop runs over the last.
+  void emit_loop(llvm::Value* begin, llvm::Value* end) {
+    index_.assign(space_.size(), nullptr);
+    std::vector<std::size_t> outer;
+    for (std::size_t d = 0; d + 1 < space_.size(); ++d) outer.push_back(d);
+    loop(begin, end, [&](llvm::Value* row) {
+      unflatten(row, outer);
+      std::int64_t inner = space_.empty() ? 1 : space_.back();
+      loop(b_.getInt64(0), b_.getInt64(inner), [&](llvm::Value* j) {
+        if (!space_.empty()) index_.back() = j;
+        memo_.clear();
+        store_loop_outputs(nullptr);
+      });
+    });
+  }
+
+  /// A reduction: one row per output element; the inner loop visits the reduced elements in row-major order and
+  /// accumulates in double, exactly as the interpreter does, so results are identical for any split of rows.
+  void emit_reduce(const ir::Node& root, llvm::Value* begin, llvm::Value* end) {
+    const auto& axes = root.attrs.get_ints("axes");
+    std::vector<std::size_t> kept, reduced;
+    for (std::size_t d = 0; d < space_.size(); ++d)
+      (axes.empty() || std::find(axes.begin(), axes.end(), static_cast<std::int64_t>(d)) != axes.end() ? reduced : kept).push_back(d);
+    std::int64_t count = 1;
+    for (std::size_t d : reduced) count *= space_[d];
+    index_.assign(space_.size(), nullptr);
+    llvm::Type* f64 = b_.getDoubleTy();
+    LlvmMath math{b_, module_, f64};
+    ir::Value operand = root.operands[0];
+    DType in_dtype = body_.type(operand).dtype;
+    double inf = std::numeric_limits<double>::infinity();
+    std::size_t root_output = output_index(root);
+    loop(begin, end, [&](llvm::Value* row) {
+      unflatten(row, kept);
+      auto visit = [&](bool store, const std::function<void(llvm::Value* x, llvm::Value* position)>& fold) {
+        loop(b_.getInt64(0), b_.getInt64(count), [&](llvm::Value* r) {
+          unflatten(r, reduced);
+          memo_.clear();
+          if (store) store_loop_outputs(&root);
+          fold(to_compute(emit(operand, identity()), in_dtype, f64), r);
+        });
+      };
+      llvm::Value* result = nullptr;
+      switch (root.op) {
+        case OpKind::sum: {
+          llvm::Value* acc = slot(f64, math.constant(0.0));
+          visit(true, [&](llvm::Value* x, llvm::Value*) { b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(f64, acc), x), acc); });
+          result = b_.CreateLoad(f64, acc);
+          break;
+        }
+        case OpKind::max:
+        case OpKind::min: {
+          bool is_max = root.op == OpKind::max;
+          llvm::Value* acc = slot(f64, math.constant(is_max ? -inf : inf));
+          visit(true, [&](llvm::Value* x, llvm::Value*) {
+            llvm::Value* a = b_.CreateLoad(f64, acc);
+            llvm::Value* better = is_max ? b_.CreateFCmpOGT(x, a) : b_.CreateFCmpOLT(x, a);
+            b_.CreateStore(b_.CreateSelect(b_.CreateOr(b_.CreateFCmpUNO(x, x), better), x, a), acc);
+          });
+          result = b_.CreateLoad(f64, acc);
+          break;
+        }
+        case OpKind::logsumexp: {
+          llvm::Value* peak = slot(f64, math.constant(-inf));
+          visit(true, [&](llvm::Value* x, llvm::Value*) {  // std::max(peak, x)
+            llvm::Value* p = b_.CreateLoad(f64, peak);
+            b_.CreateStore(b_.CreateSelect(b_.CreateFCmpOLT(p, x), x, p), peak);
+          });
+          llvm::Value* p = b_.CreateLoad(f64, peak);
+          llvm::Value* finite = b_.CreateFCmpONE(math.abs(p), math.constant(inf));
+          llvm::Value* total = slot(f64, math.constant(0.0));
+          visit(false, [&](llvm::Value* x, llvm::Value*) {
+            llvm::Value* term = b_.CreateSelect(finite, math.exp(b_.CreateFSub(x, p)), math.constant(0.0));
+            b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(f64, total), term), total);
+          });
+          result = b_.CreateSelect(finite, b_.CreateFAdd(p, math.log(b_.CreateLoad(f64, total))), p);
+          break;
+        }
+        case OpKind::argmax: {
+          llvm::Value* best = slot(f64, math.constant(0.0));
+          llvm::Value* arg = slot(b_.getInt64Ty(), b_.getInt64(-1));
+          visit(true, [&](llvm::Value* x, llvm::Value* position) {
+            llvm::Value* a = b_.CreateLoad(b_.getInt64Ty(), arg);
+            llvm::Value* take = b_.CreateOr(b_.CreateICmpSLT(a, b_.getInt64(0)), b_.CreateFCmpOGT(x, b_.CreateLoad(f64, best)));
+            b_.CreateStore(b_.CreateSelect(take, x, b_.CreateLoad(f64, best)), best);
+            b_.CreateStore(b_.CreateSelect(take, position, a), arg);
+          });
+          result = b_.CreateSIToFP(b_.CreateLoad(b_.getInt64Ty(), arg), f64);
+          break;
+        }
+        default: raise(root.loc, "llvm backend: no reduction kernel for {}", ir::op_name(root.op));
+      }
+      llvm::Type* t = storage_type(ctx_, root.results[0].dtype);
+      b_.CreateStore(from_compute(result, root.results[0].dtype), b_.CreateGEP(t, outputs_[root_output], row));
+    });
+  }
+
+  /// softmax, log_softmax (along `axis`) and softmax_cross_entropy (along the last axis): one row per position
+  /// of the other axes; max, then the sum of exponentials, then the outputs, in double like the interpreter.
+  void emit_row(const ir::Node& root, llvm::Value* begin, llvm::Value* end) {
+    auto axis = static_cast<std::size_t>(root.op == OpKind::softmax_cross_entropy ? space_.size() - 1 : root.attrs.get_int("axis"));
+    std::vector<std::size_t> others;
+    for (std::size_t d = 0; d < space_.size(); ++d)
+      if (d != axis) others.push_back(d);
+    index_.assign(space_.size(), nullptr);
+    llvm::Type* f64 = b_.getDoubleTy();
+    LlvmMath math{b_, module_, f64};
+    ir::Value operand = root.operands[0];
+    DType in_dtype = body_.type(operand).dtype;
+    std::size_t root_output = output_index(root);
+    llvm::Type* out_type = storage_type(ctx_, root.results[0].dtype);
+    std::vector<std::int64_t> strides = row_major_strides(space_);
+    loop(begin, end, [&](llvm::Value* row) {
+      unflatten(row, others);
+      auto along = [&](bool store, const std::function<void(llvm::Value* x, llvm::Value* k)>& fold) {
+        loop(b_.getInt64(0), b_.getInt64(space_[axis]), [&](llvm::Value* k) {
+          index_[axis] = k;
+          memo_.clear();
+          if (store) store_loop_outputs(&root);
+          fold(to_compute(emit(operand, identity()), in_dtype, f64), k);
+        });
+      };
+      llvm::Value* peak = slot(f64, math.constant(-std::numeric_limits<double>::infinity()));
+      along(true, [&](llvm::Value* x, llvm::Value*) {
+        llvm::Value* p = b_.CreateLoad(f64, peak);
+        b_.CreateStore(b_.CreateSelect(b_.CreateFCmpOLT(p, x), x, p), peak);
+      });
+      llvm::Value* p = b_.CreateLoad(f64, peak);
+      llvm::Value* total = slot(f64, math.constant(0.0));
+      along(false, [&](llvm::Value* x, llvm::Value*) {
+        b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(f64, total), math.exp(b_.CreateFSub(x, p))), total);
+      });
+      llvm::Value* sum = b_.CreateLoad(f64, total);
+      if (root.op == OpKind::softmax_cross_entropy) {
+        // loss = peak + log(total) - x[label]; the label is read at this row.
+        index_[axis] = b_.getInt64(0);
+        memo_.clear();
+        llvm::Value* label = b_.CreateSExtOrTrunc(emit(root.operands[1], row_map(others)), b_.getInt64Ty());
+        // A label outside [0, classes) must not read outside the row: it gives a NaN loss instead.
+        llvm::Value* valid = b_.CreateICmpULT(label, b_.getInt64(space_[axis]));
+        label = b_.CreateSelect(valid, label, b_.getInt64(0));
+        index_[axis] = label;
+        memo_.clear();
+        llvm::Value* picked = to_compute(emit(operand, identity()), in_dtype, f64);
+        llvm::Value* loss = b_.CreateSelect(valid, b_.CreateFSub(b_.CreateFAdd(p, math.log(sum)), picked),
+                                            math.constant(std::numeric_limits<double>::quiet_NaN()));
+        b_.CreateStore(from_compute(loss, root.results[0].dtype), b_.CreateGEP(out_type, outputs_[root_output], row));
+        return;
+      }
+      along(false, [&](llvm::Value* x, llvm::Value*) {
+        llvm::Value* shifted = b_.CreateFSub(x, p);
+        llvm::Value* y = root.op == OpKind::softmax ? b_.CreateFDiv(math.exp(shifted), sum) : b_.CreateFSub(shifted, math.log(sum));
+        llvm::Value* flat = b_.getInt64(0);
+        for (std::size_t d = 0; d < space_.size(); ++d) flat = b_.CreateAdd(flat, b_.CreateMul(index_[d], b_.getInt64(strides[d])));
+        b_.CreateStore(from_compute(y, root.results[0].dtype), b_.CreateGEP(out_type, outputs_[root_output], flat));
+      });
+    });
+  }
+
+  /// The index map of a per-row value (the loss's shape: every axis but the last) in the iteration space.
+  IndexMap row_map(const std::vector<std::size_t>& others) const {
+    IndexMap map;
+    for (std::size_t d : others) map.push_back(static_cast<int>(d));
+    return map;
+  }
+
+  std::size_t output_index(const ir::Node& root) const {
+    for (std::size_t k = 0; k < body_.outputs.size(); ++k)
+      if (&body_.node(body_.outputs[k]) == &root) return k;
+    raise(root.loc, "llvm backend: the {} of kernel {} is not among its outputs", ir::op_name(root.op), body_.name());
+  }
+
+  /// The value of `v` at the current loop index, seen through `map`, in its storage type.
+  llvm::Value* emit(ir::Value v, const IndexMap& map) {
+    auto key = std::make_pair(v.node, map);
+    if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+    const ir::Node& n = body_.node(v);
+    const TensorType& type = n.results[0];
+    llvm::Value* result = nullptr;
+    switch (n.op) {
+      case OpKind::input: {
+        std::vector<std::int64_t> strides = row_major_strides(type.shape);
+        llvm::Value* offset = b_.getInt64(0);
+        for (std::size_t d = 0; d < map.size(); ++d)
+          if (map[d] >= 0) offset = b_.CreateAdd(offset, b_.CreateMul(index_[static_cast<std::size_t>(map[d])], b_.getInt64(strides[d])));
+        llvm::Type* t = storage_type(ctx_, type.dtype);
+        result = b_.CreateLoad(t, b_.CreateGEP(t, inputs_.at(v.node), offset));
+        break;
+      }
+      case OpKind::constant: result = from_double(n.attrs.get_float("value"), type.dtype); break;
+      case OpKind::broadcast_to: result = emit(n.operands[0], broadcast_map(body_.type(n.operands[0]).shape, type.shape, map)); break;
+      case OpKind::transpose: {
+        const auto& perm = n.attrs.get_ints("perm");
+        IndexMap in(map.size());
+        for (std::size_t d = 0; d < perm.size(); ++d) in[static_cast<std::size_t>(perm[d])] = map[d];
+        result = emit(n.operands[0], in);
+        break;
+      }
+      default:
+        if (n.info().category != ir::OpCategory::Elementwise)
+          raise(n.loc, "llvm backend: {} cannot be part of a loop kernel", ir::op_name(n.op));
+        result = elementwise(n, map);
+    }
+    memo_[key] = result;
+    return result;
+  }
+
+  llvm::Value* elementwise(const ir::Node& n, const IndexMap& map) {
+    std::vector<DType> dtypes;
+    for (ir::Value o : n.operands) dtypes.push_back(body_.type(o).dtype);
+    DType result_dtype = n.results[0].dtype;
+    bool f32 = ir::computes_in_f32(result_dtype, dtypes);
+    llvm::Type* compute = f32 ? b_.getFloatTy() : b_.getDoubleTy();
+    std::vector<llvm::Value*> args;
+    for (ir::Value o : n.operands)
+      args.push_back(to_compute(emit(o, broadcast_map(body_.type(o).shape, n.results[0].shape, map)), body_.type(o).dtype, compute));
+    LlvmMath math{b_, module_, compute};
+    llvm::Value* value = ir::elementwise(n.op, n.attrs, math, std::span<llvm::Value* const>(args));
+    return from_compute(value, result_dtype);
+  }
+
+  /// Storage → compute type, as the interpreter's load (Array::get then a cast) does.
+  llvm::Value* to_compute(llvm::Value* v, DType dtype, llvm::Type* compute) {
+    switch (dtype) {
+      case DType::f32:
+      case DType::f64: return b_.CreateFPCast(v, compute);
+      case DType::i32:
+      case DType::i64: return b_.CreateSIToFP(v, compute);
+      case DType::b8: return b_.CreateUIToFP(v, compute);
+    }
+    return v;
+  }
+
+  /// Compute → storage type, as the interpreter's store (Array::set) does.
+  llvm::Value* from_compute(llvm::Value* v, DType dtype) {
+    llvm::Type* t = storage_type(ctx_, dtype);
+    switch (dtype) {
+      case DType::f32:
+      case DType::f64: return b_.CreateFPCast(v, t);
+      case DType::i32:
+      case DType::i64: return b_.CreateFPToSI(v, t);
+      case DType::b8: return b_.CreateZExt(b_.CreateFCmpUNE(v, llvm::ConstantFP::get(v->getType(), 0.0)), t);
+    }
+    return v;
+  }
+
+  llvm::Value* from_double(double value, DType dtype) {
+    llvm::Type* t = storage_type(ctx_, dtype);
+    if (is_float(dtype)) return llvm::ConstantFP::get(t, value);
+    if (dtype == DType::b8) return llvm::ConstantInt::get(t, value != 0.0 ? 1 : 0);
+    return llvm::ConstantInt::get(t, static_cast<std::uint64_t>(static_cast<std::int64_t>(value)), true);
+  }
+
+  const ir::Graph& body_;
+  llvm::Module& module_;
+  llvm::LLVMContext& ctx_;
+  llvm::IRBuilder<> b_;
+  Shape space_;
+  std::vector<llvm::Value*> index_;
+  std::map<ir::NodeId, llvm::Value*> inputs_;
+  std::vector<llvm::Value*> outputs_;
+  std::map<std::pair<ir::NodeId, IndexMap>, llvm::Value*> memo_;
+};
+
+}  // namespace
+
+const ir::Node* reduction_root(const ir::Graph& body) {
+  const ir::Node* root = nullptr;
+  for (ir::NodeId id = 0; id < body.num_nodes(); ++id) {
+    const ir::Node& n = body.node(id);
+    ir::OpCategory c = n.info().category;
+    if (n.dead || (c != ir::OpCategory::Reduction && c != ir::OpCategory::Normalize && c != ir::OpCategory::Loss)) continue;
+    if (root) raise(n.loc, "llvm backend: kernel {} has two reductions ({} and {})", body.name(), ir::op_name(root->op), ir::op_name(n.op));
+    root = &n;
+  }
+  return root;
+}
+
+Shape kernel_space(const ir::Graph& body) {
+  if (body.outputs.empty()) throw Error("llvm backend: kernel " + body.name() + " has no outputs");
+  const ir::Node* root = reduction_root(body);
+  Shape space = root ? body.type(root->operands[0]).shape : body.type(body.outputs[0]).shape;
+  for (ir::Value v : body.outputs)
+    if (&body.node(v) != root && body.type(v).shape != space)
+      throw Error("llvm backend: the outputs of kernel " + body.name() + " differ in shape (" + to_string(space) +
+                  " and " + to_string(body.type(v).shape) + ")");
+  return space;
+}
+
+std::int64_t kernel_rows(const ir::Graph& body) {
+  Shape space = kernel_space(body);
+  const ir::Node* root = reduction_root(body);
+  if (!root) {
+    std::int64_t rows = 1;
+    for (std::size_t d = 0; d + 1 < space.size(); ++d) rows *= space[d];
+    return rows;
+  }
+  if (root->info().category == ir::OpCategory::Reduction) return std::max<std::int64_t>(num_elements(root->results[0].shape), 1);
+  std::size_t axis = root->op == OpKind::softmax_cross_entropy ? space.size() - 1 : static_cast<std::size_t>(root->attrs.get_int("axis"));
+  return num_elements(space) / std::max<std::int64_t>(space[axis], 1);
+}
+
+void emit_kernel(const ir::Graph& body, llvm::Module& module) { KernelEmitter(body, module).emit(); }
+
+}  // namespace loom::codegen::llvm_backend
