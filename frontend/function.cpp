@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "loom/codegen/interpreter/interpreter.h"
+#include "loom/codegen/jit_executable.h"
 #include "loom/frontend/extract.h"
 #include "loom/ir/printer.h"
 #include "loom/ir/verifier.h"
@@ -78,10 +79,15 @@ Function compile(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
   passes::run_pipeline(fn.graph, options.pipeline.empty() ? level_name(options.opt) : options.pipeline, ctx);
   ir::verify(fn.graph);
 
-  if (options.backend == Backend::jit)
-    raise(loc, "compile: Backend::jit is not available yet (the LLVM backend lands with #4); use Backend::interpreter");
   auto impl = std::make_shared<Function::Impl>();
-  impl->executable = codegen::make_interpreter(fn.graph, codegen::InterpreterOptions{.check_finite = options.nan_guard});
+  if (options.backend == Backend::jit) {
+    if (options.nan_guard) raise(loc, "compile: nan_guard runs on Backend::interpreter only (for now)");
+    int threads = options.threads;
+    if (const char* env = std::getenv("LOOM_THREADS"); threads == 0 && env) threads = std::atoi(env);
+    impl->executable = codegen::make_jit(fn.graph, codegen::JitOptions{.threads = threads, .dump_dir = ctx.dump_dir});
+  } else {
+    impl->executable = codegen::make_interpreter(fn.graph, codegen::InterpreterOptions{.check_finite = options.nan_guard});
+  }
   impl->graph = std::move(fn.graph);
   impl->state_sources = std::move(fn.state_sources);
   impl->store = source->store();

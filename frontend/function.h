@@ -18,7 +18,8 @@ enum class Backend { jit, interpreter };
 struct CompileOptions {
   /// O0 runs only what execution needs (Theano's optimizer=None); O2 is the full pipeline.
   OptLevel opt = OptLevel::O2;
-  /// The interpreter is the default until the JIT lands (#4); Backend::jit raises "not available yet".
+  /// The interpreter is the default until the JIT backend is complete (#4: disk cache, benchmarks). Backend::jit
+  /// compiles every fused kernel with LLVM and runs f32 matmuls through oneDNN.
   Backend backend = Backend::interpreter;
   /// false gives inference behaviour of dropout, rrelu and batch norm (#6).
   bool training = true;
@@ -29,7 +30,8 @@ struct CompileOptions {
   std::string pipeline;
   /// Checks every intermediate for NaN and Inf and raises an Error naming the op and line that produced one.
   bool nan_guard = false;
-  /// Worker threads for compiled kernels (0: the runtime's default). The interpreter is single-threaded.
+  /// Worker threads for compiled kernels (0: the environment variable LOOM_THREADS, else OpenMP's default).
+  /// Results are bit-identical for any count. The interpreter is single-threaded.
   int threads = 0;
   /// The function's name in IR dumps.
   std::string name = "main";

@@ -269,7 +269,8 @@ std::vector<TensorType> infer_types(const Graph& g, OpKind op, const std::vector
   const OpInfo& info = op_info(op);
   if (info.arity >= 0 && operands.size() != static_cast<std::size_t>(info.arity))
     t.fail("expects {} operands, got {}", info.arity, operands.size());
-  if (info.arity < 0 && operands.empty() && info.category != OpCategory::Meta) t.fail("expects at least one operand");
+  if (info.arity < 0 && operands.empty() && info.category != OpCategory::Meta && info.category != OpCategory::Kernel)
+    t.fail("expects at least one operand");
   switch (info.category) {
     case OpCategory::Param:
     case OpCategory::Constant:

@@ -1,7 +1,7 @@
 /// fuse: groups ops into kernels, so each group is one pass over memory instead of one pass per op.
 ///
-/// A group grows from a root (an elementwise op, a reduction, a row-wise normalization or loss) backwards into
-/// its producers: an elementwise (or broadcast/transpose) producer joins when every one of its users is in the
+/// A group grows from a root (an elementwise or layout op, a reduction, a row-wise normalization or loss) backwards
+/// into its producers: an elementwise or layout producer joins when every one of its users is in the
 /// group, or when its other users cannot reach the group (it then becomes an extra output: a multi-output kernel,
 /// e.g. a forward activation and the value its gradient needs). Both conditions keep groups convex: no path leaves
 /// a group and comes back. Constants are copied into each kernel that reads them.
@@ -26,8 +26,9 @@ using ir::OpCategory;
 using ir::OpKind;
 using ir::Value;
 
+/// Ops a kernel computes element by element: elementwise math and every layout op (an index computation).
 bool is_loop_op(const ir::Node& n) {
-  return n.info().category == OpCategory::Elementwise || n.op == OpKind::broadcast_to || n.op == OpKind::transpose;
+  return n.info().category == OpCategory::Elementwise || n.info().category == OpCategory::Layout;
 }
 
 bool can_root(const ir::Node& n) {
@@ -97,8 +98,14 @@ class Fusion {
     if (never(n)) return "fuse = never";
     if (!is_loop_op(n)) {
       if (can_root(n)) return fmt::format("a {} result is not fused into its consumers (kernels end at reductions)", ir::op_name(n.op));
-      return "not a loop op";  // matmul, reshape, ...: kernels of their own, never recorded as refusals
+      return "not a loop op";  // matmul: never recorded as a refusal
     }
+    // A value read outside the kernel becomes one of its outputs; outputs share the kernel's iteration space.
+    bool escapes = escapes_.count(p) > 0;
+    for (NodeId u : users_[p]) escapes = escapes || group_of_[u] != group;
+    if (escapes && n.results[0].shape != space_of(group))
+      return fmt::format("it is also used outside the kernel, and a kernel's outputs share its iteration space {}, not {}",
+                         to_string(space_of(group)), to_string(n.results[0].shape));
     // With every group contracted to one node, p joining the group must not close a cycle: no path may lead
     // from p to the group, or from the group to p, through anything else.
     std::vector<NodeId> from_p, from_group;
@@ -114,6 +121,14 @@ class Fusion {
     if (auto via = first_reached(from_group, is_p))
       return fmt::format("it depends on this kernel through node {}; fusing would form a cycle", *via);
     return "";
+  }
+
+  /// The shape a kernel iterates over: its root's, or for a reduction or row-wise root, its operand's.
+  const Shape& space_of(int group) const {
+    const ir::Node& root = g_.node(groups_[static_cast<std::size_t>(group)].front());
+    return root.info().category == OpCategory::Elementwise || root.info().category == OpCategory::Layout
+               ? root.results[0].shape
+               : g_.type(root.operands[0]).shape;
   }
 
   /// Follows users from `starts`, treating every group as one node (reaching a member reaches all members);

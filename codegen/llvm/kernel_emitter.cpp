@@ -14,8 +14,8 @@ namespace loom::codegen::llvm_backend {
 namespace {
 
 using ir::OpKind;
-/// For each dimension of a value, the loop dimension that indexes it, or -1 where it is broadcast (index 0).
-using IndexMap = std::vector<int>;
+/// The index of a value's element, one i64 LLVM value per dimension, as a function of the loop indices.
+using Index = std::vector<llvm::Value*>;
 
 llvm::Type* storage_type(llvm::LLVMContext& ctx, DType dtype) {
   switch (dtype) {
@@ -26,15 +26,6 @@ llvm::Type* storage_type(llvm::LLVMContext& ctx, DType dtype) {
     case DType::b8: return llvm::Type::getInt8Ty(ctx);
   }
   return nullptr;
-}
-
-/// The index map of an operand of shape `from` read by a node whose index map is `to_map` (NumPy broadcasting:
-/// operand dimensions align right; size-1 dimensions that the node stretches are broadcast).
-IndexMap broadcast_map(const Shape& from, const Shape& to, const IndexMap& to_map) {
-  IndexMap map(from.size(), -1);
-  std::size_t shift = to.size() - from.size();
-  for (std::size_t d = 0; d < from.size(); ++d) map[d] = (from[d] == 1 && to[d + shift] != 1) ? -1 : to_map[d + shift];
-  return map;
 }
 
 class KernelEmitter {
@@ -124,10 +115,23 @@ class KernelEmitter {
     }
   }
 
-  IndexMap identity() const {
-    IndexMap map(space_.size());
-    for (std::size_t d = 0; d < map.size(); ++d) map[d] = static_cast<int>(d);
-    return map;
+  /// The element of the iteration space the loops are at.
+  Index identity() const { return index_; }
+
+  /// The index of an operand of shape `from` read by a node of shape `to` at `at` (NumPy broadcasting: dimensions
+  /// align right; size-1 dimensions that the node stretches read index 0).
+  Index broadcast_index(const Shape& from, const Shape& to, const Index& at) {
+    Index index(from.size());
+    std::size_t shift = to.size() - from.size();
+    for (std::size_t d = 0; d < from.size(); ++d) index[d] = (from[d] == 1 && to[d + shift] != 1) ? b_.getInt64(0) : at[d + shift];
+    return index;
+  }
+
+  llvm::Value* flat_offset(const Shape& shape, const Index& at) {
+    std::vector<std::int64_t> strides = row_major_strides(shape);
+    llvm::Value* offset = b_.getInt64(0);
+    for (std::size_t d = 0; d < at.size(); ++d) offset = b_.CreateAdd(offset, b_.CreateMul(at[d], b_.getInt64(strides[d])));
+    return offset;
   }
 
   /// Stores every output of the iteration space's shape at the current index (the root's own output excluded).
@@ -280,7 +284,7 @@ class KernelEmitter {
         // loss = peak + log(total) - x[label]; the label is read at this row.
         index_[axis] = b_.getInt64(0);
         memo_.clear();
-        llvm::Value* label = b_.CreateSExtOrTrunc(emit(root.operands[1], row_map(others)), b_.getInt64Ty());
+        llvm::Value* label = b_.CreateSExtOrTrunc(emit(root.operands[1], row_index(others)), b_.getInt64Ty());
         // A label outside [0, classes) must not read outside the row: it gives a NaN loss instead.
         llvm::Value* valid = b_.CreateICmpULT(label, b_.getInt64(space_[axis]));
         label = b_.CreateSelect(valid, label, b_.getInt64(0));
@@ -302,11 +306,11 @@ class KernelEmitter {
     });
   }
 
-  /// The index map of a per-row value (the loss's shape: every axis but the last) in the iteration space.
-  IndexMap row_map(const std::vector<std::size_t>& others) const {
-    IndexMap map;
-    for (std::size_t d : others) map.push_back(static_cast<int>(d));
-    return map;
+  /// The index of a per-row value (the loss's shape: every axis but the last) at the current row.
+  Index row_index(const std::vector<std::size_t>& others) const {
+    Index index;
+    for (std::size_t d : others) index.push_back(index_[d]);
+    return index;
   }
 
   std::size_t output_index(const ir::Node& root) const {
@@ -315,42 +319,96 @@ class KernelEmitter {
     raise(root.loc, "llvm backend: the {} of kernel {} is not among its outputs", ir::op_name(root.op), body_.name());
   }
 
-  /// The value of `v` at the current loop index, seen through `map`, in its storage type.
-  llvm::Value* emit(ir::Value v, const IndexMap& map) {
-    auto key = std::make_pair(v.node, map);
+  /// The value of `v` at element `at`, in its storage type.
+  llvm::Value* emit(ir::Value v, const Index& at) {
+    auto key = std::make_pair(v.node, at);
     if (auto it = memo_.find(key); it != memo_.end()) return it->second;
     const ir::Node& n = body_.node(v);
     const TensorType& type = n.results[0];
     llvm::Value* result = nullptr;
+    auto operand_shape = [&](std::size_t k) -> const Shape& { return body_.type(n.operands[k]).shape; };
     switch (n.op) {
       case OpKind::input: {
-        std::vector<std::int64_t> strides = row_major_strides(type.shape);
-        llvm::Value* offset = b_.getInt64(0);
-        for (std::size_t d = 0; d < map.size(); ++d)
-          if (map[d] >= 0) offset = b_.CreateAdd(offset, b_.CreateMul(index_[static_cast<std::size_t>(map[d])], b_.getInt64(strides[d])));
         llvm::Type* t = storage_type(ctx_, type.dtype);
-        result = b_.CreateLoad(t, b_.CreateGEP(t, inputs_.at(v.node), offset));
+        result = b_.CreateLoad(t, b_.CreateGEP(t, inputs_.at(v.node), flat_offset(type.shape, at)));
         break;
       }
       case OpKind::constant: result = from_double(n.attrs.get_float("value"), type.dtype); break;
-      case OpKind::broadcast_to: result = emit(n.operands[0], broadcast_map(body_.type(n.operands[0]).shape, type.shape, map)); break;
+      case OpKind::broadcast_to: result = emit(n.operands[0], broadcast_index(operand_shape(0), type.shape, at)); break;
       case OpKind::transpose: {
         const auto& perm = n.attrs.get_ints("perm");
-        IndexMap in(map.size());
-        for (std::size_t d = 0; d < perm.size(); ++d) in[static_cast<std::size_t>(perm[d])] = map[d];
+        Index in(at.size());
+        for (std::size_t d = 0; d < perm.size(); ++d) in[static_cast<std::size_t>(perm[d])] = at[d];
         result = emit(n.operands[0], in);
+        break;
+      }
+      case OpKind::reshape: {  // through the flat (row-major) position
+        llvm::Value* flat = flat_offset(type.shape, at);
+        const Shape& in_shape = operand_shape(0);
+        std::vector<std::int64_t> strides = row_major_strides(in_shape);
+        Index in(in_shape.size());
+        for (std::size_t d = 0; d < in.size(); ++d)
+          in[d] = b_.CreateURem(b_.CreateUDiv(flat, b_.getInt64(strides[d])), b_.getInt64(in_shape[d]));
+        result = emit(n.operands[0], in);
+        break;
+      }
+      case OpKind::slice: {
+        const auto &begin = n.attrs.get_ints("begin"), &step = n.attrs.get_ints("step");
+        Index in(at.size());
+        for (std::size_t d = 0; d < at.size(); ++d)
+          in[d] = b_.CreateAdd(b_.getInt64(begin[d]), b_.CreateMul(at[d], b_.getInt64(step[d])));
+        result = emit(n.operands[0], in);
+        break;
+      }
+      case OpKind::pad: {  // zero unless the position lands on an element of the operand
+        const auto &low = n.attrs.get_ints("low"), &interior = n.attrs.get_ints("interior");
+        const Shape& in_shape = operand_shape(0);
+        llvm::Value* inside = b_.getTrue();
+        Index in(at.size());
+        for (std::size_t d = 0; d < at.size(); ++d) {
+          llvm::Value* t = b_.CreateSub(at[d], b_.getInt64(low[d]));
+          llvm::Value* gap = b_.getInt64(interior[d] + 1);
+          llvm::Value* q = b_.CreateSDiv(t, gap);
+          llvm::Value* ok = b_.CreateAnd(b_.CreateAnd(b_.CreateICmpSGE(t, b_.getInt64(0)), b_.CreateICmpEQ(b_.CreateSRem(t, gap), b_.getInt64(0))),
+                                         b_.CreateICmpSLT(q, b_.getInt64(in_shape[d])));
+          inside = b_.CreateAnd(inside, ok);
+          in[d] = q;
+        }
+        for (auto& i : in) i = b_.CreateSelect(inside, i, b_.getInt64(0));  // never read outside the operand
+        result = b_.CreateSelect(inside, emit(n.operands[0], in), from_double(0.0, type.dtype));
+        break;
+      }
+      case OpKind::concat: {  // the part whose range along the axis holds the position
+        auto axis = static_cast<std::size_t>(n.attrs.get_int("axis"));
+        std::int64_t offset = 0;
+        for (std::size_t k = 0; k < n.operands.size(); ++k) {
+          std::int64_t size = operand_shape(k)[axis];
+          Index in = at;
+          llvm::Value* local = b_.CreateSub(at[axis], b_.getInt64(offset));
+          llvm::Value* mine = b_.CreateICmpULT(local, b_.getInt64(size));
+          in[axis] = b_.CreateSelect(mine, local, b_.getInt64(0));
+          llvm::Value* value = emit(n.operands[k], in);
+          result = result ? b_.CreateSelect(mine, value, result) : value;
+          offset += size;
+        }
+        break;
+      }
+      case OpKind::one_hot: {
+        Index in(at.begin(), at.end() - 1);
+        llvm::Value* k = b_.CreateSExtOrTrunc(emit(n.operands[0], in), b_.getInt64Ty());
+        result = b_.CreateSelect(b_.CreateICmpEQ(k, at.back()), from_double(1.0, type.dtype), from_double(0.0, type.dtype));
         break;
       }
       default:
         if (n.info().category != ir::OpCategory::Elementwise)
           raise(n.loc, "llvm backend: {} cannot be part of a loop kernel", ir::op_name(n.op));
-        result = elementwise(n, map);
+        result = elementwise(n, at);
     }
     memo_[key] = result;
     return result;
   }
 
-  llvm::Value* elementwise(const ir::Node& n, const IndexMap& map) {
+  llvm::Value* elementwise(const ir::Node& n, const Index& at) {
     std::vector<DType> dtypes;
     for (ir::Value o : n.operands) dtypes.push_back(body_.type(o).dtype);
     DType result_dtype = n.results[0].dtype;
@@ -358,7 +416,7 @@ class KernelEmitter {
     llvm::Type* compute = f32 ? b_.getFloatTy() : b_.getDoubleTy();
     std::vector<llvm::Value*> args;
     for (ir::Value o : n.operands)
-      args.push_back(to_compute(emit(o, broadcast_map(body_.type(o).shape, n.results[0].shape, map)), body_.type(o).dtype, compute));
+      args.push_back(to_compute(emit(o, broadcast_index(body_.type(o).shape, n.results[0].shape, at)), body_.type(o).dtype, compute));
     LlvmMath math{b_, module_, compute};
     llvm::Value* value = ir::elementwise(n.op, n.attrs, math, std::span<llvm::Value* const>(args));
     return from_compute(value, result_dtype);
@@ -404,7 +462,7 @@ class KernelEmitter {
   std::vector<llvm::Value*> index_;
   std::map<ir::NodeId, llvm::Value*> inputs_;
   std::vector<llvm::Value*> outputs_;
-  std::map<std::pair<ir::NodeId, IndexMap>, llvm::Value*> memo_;
+  std::map<std::pair<ir::NodeId, Index>, llvm::Value*> memo_;
 };
 
 }  // namespace

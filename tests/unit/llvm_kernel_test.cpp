@@ -5,12 +5,15 @@
 
 #include <catch2/catch.hpp>
 
+#include "compare.h"
+
 #include "loom/codegen/interpreter/interpreter.h"
 #include "loom/codegen/llvm/jit.h"
 #include "loom/ir/printer.h"
 #include "loom/runtime/array.h"
 
 using namespace loom;
+using loom::testing::check_close;
 namespace lb = loom::codegen::llvm_backend;
 
 namespace {
@@ -41,15 +44,6 @@ std::vector<Array> random_inputs(const ir::Graph& body, bool positive, std::uint
   return inputs;
 }
 
-void check_close(const Array& want, const Array& got, double rtol, double atol) {
-  REQUIRE(want.type() == got.type());
-  for (std::int64_t k = 0; k < want.size(); ++k) {
-    double w = want.get(k), g = got.get(k);
-    INFO("element " << k << " of " << want.type().str() << ": interpreter " << w << ", jit " << g);
-    if (std::isnan(w)) CHECK(std::isnan(g));
-    else CHECK(std::abs(w - g) <= atol + rtol * std::abs(w));
-  }
-}
 
 /// A body with one node of `op` over parameters of the given types.
 ir::Graph single_op_body(const std::string& name, ir::OpKind op, const std::vector<TensorType>& params, ir::Attrs attrs) {

@@ -1,0 +1,172 @@
+#include "loom/codegen/jit_executable.h"
+
+#include <omp.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "loom/codegen/llvm/jit.h"
+#include "loom/codegen/onednn/matmul.h"
+
+namespace loom::codegen {
+
+namespace {
+
+using ir::NodeId;
+using ir::OpKind;
+
+/// The project's own f64 matmul (oneDNN is f32-only): the interpreter's loop order, so results are identical.
+void matmul_f64(const ir::Node& n, const Array& a, const Array& b, Array& out) {
+  bool ta = n.attrs.get_int("transpose_a") != 0, tb = n.attrs.get_int("transpose_b") != 0;
+  std::int64_t batches = a.rank() == 3 ? a.shape()[0] : 1;
+  std::int64_t a_rows = a.shape()[a.rank() - 2], a_cols = a.shape()[a.rank() - 1];
+  std::int64_t m = ta ? a_cols : a_rows, k = ta ? a_rows : a_cols;
+  bool vector = b.rank() == 1;
+  std::int64_t b_rows = vector ? b.shape()[0] : b.shape()[b.rank() - 2], b_cols = vector ? 1 : b.shape()[b.rank() - 1];
+  std::int64_t cols = (tb && !vector) ? b_rows : b_cols;
+  const double *pa = a.data<double>(), *pb = b.data<double>();
+  double* pc = out.data<double>();
+#pragma omp parallel for collapse(2) schedule(static)
+  for (std::int64_t p = 0; p < batches; ++p)
+    for (std::int64_t i = 0; i < m; ++i) {
+      const double* ab = pa + p * a_rows * a_cols;
+      const double* bb = pb + (b.rank() == 3 ? p * b_rows * b_cols : 0);
+      for (std::int64_t j = 0; j < cols; ++j) {
+        double acc = 0.0;
+        for (std::int64_t q = 0; q < k; ++q)
+          acc += ab[ta ? q * a_cols + i : i * a_cols + q] * bb[(tb && !vector) ? j * b_cols + q : q * b_cols + j];
+        pc[(p * m + i) * cols + j] = acc;
+      }
+    }
+}
+
+/// One step of the program.
+struct Step {
+  NodeId node;
+  enum class Kind { kernel, matmul_f32, matmul_f64 } kind;
+  llvm_backend::KernelFn kernel = nullptr;
+  std::int64_t rows = 0, elements = 0;
+  std::unique_ptr<onednn::Matmul> matmul;
+};
+
+class JitExecutable final : public Executable {
+ public:
+  JitExecutable(ir::Graph graph, const JitOptions& options) : graph_(std::move(graph)), options_(options) {
+    std::vector<NodeId> order = ir::topological_order(graph_);
+    std::vector<bool> needed = ir::needed_nodes(graph_);
+    std::vector<std::shared_ptr<const ir::Graph>> bodies;
+    for (NodeId id : order) {
+      if (!needed[id]) continue;
+      ir::Node& n = graph_.node(id);
+      switch (n.info().category) {
+        case ir::OpCategory::Param: continue;
+        case ir::OpCategory::Constant:
+          constants_[id] = Array::full(n.results[0].shape, n.attrs.get_float("value"), n.results[0].dtype);
+          continue;
+        case ir::OpCategory::Meta: raise(n.loc, "jit: the graph still has a grad node; run the autodiff pass first");
+        case ir::OpCategory::Contraction: {
+          Step step{id, n.results[0].dtype == DType::f32 ? Step::Kind::matmul_f32 : Step::Kind::matmul_f64};
+          if (step.kind == Step::Kind::matmul_f32)
+            step.matmul = onednn::Matmul::create(n, graph_.type(n.operands[0]), graph_.type(n.operands[1]));
+          steps_.push_back(std::move(step));
+          continue;
+        }
+        case ir::OpCategory::Kernel: break;
+        default: n.body = single_op_body(n, id); break;  // an op left outside every kernel becomes one
+      }
+      auto body = std::make_shared<ir::Graph>(*n.body);
+      body->set_name("kernel" + std::to_string(id));  // unique in the module whatever the fuse pass named it
+      bodies.push_back(body);
+      steps_.push_back(Step{id, Step::Kind::kernel});
+    }
+    std::vector<const ir::Graph*> pointers;
+    for (const auto& b : bodies) pointers.push_back(b.get());
+    module_ = llvm_backend::KernelModule::compile(pointers);
+    std::size_t k = 0;
+    for (Step& step : steps_) {
+      if (step.kind != Step::Kind::kernel) continue;
+      const ir::Graph& body = *bodies[k++];
+      step.kernel = module_->lookup(body.name());
+      step.rows = llvm_backend::kernel_rows(body);
+      step.elements = num_elements(llvm_backend::kernel_space(body));
+    }
+    if (!options_.dump_dir.empty()) {
+      std::filesystem::create_directories(options_.dump_dir);
+      std::ofstream(std::filesystem::path(options_.dump_dir) / "kernels.ll") << module_->llvm_ir();
+    }
+  }
+
+  std::vector<Array> run(std::span<const Array> inputs, std::span<const Array> state) const override {
+    std::map<NodeId, std::vector<Array>> values;
+    for (std::size_t i = 0; i < graph_.inputs.size(); ++i) values[graph_.inputs[i]] = {inputs[i]};
+    for (std::size_t i = 0; i < graph_.state.size(); ++i) values[graph_.state[i]] = {state[i]};
+    for (const auto& [id, value] : constants_) values[id] = {value};
+    auto value_of = [&](ir::Value v) -> const Array& { return values.at(v.node).at(v.index); };
+    for (const Step& step : steps_) {
+      const ir::Node& n = graph_.node(step.node);
+      std::vector<Array> results;
+      for (const TensorType& t : n.results) results.emplace_back(t.dtype, t.shape);
+      if (step.kind == Step::Kind::kernel) {
+        std::vector<void*> buffers;
+        for (ir::Value v : n.operands) buffers.push_back(const_cast<void*>(value_of(v).raw()));
+        for (Array& r : results) buffers.push_back(r.raw());
+        run_rows(step, buffers.data());
+      } else if (step.kind == Step::Kind::matmul_f32) {
+        step.matmul->run(value_of(n.operands[0]).raw(), value_of(n.operands[1]).raw(), results[0].raw());
+      } else {
+        matmul_f64(n, value_of(n.operands[0]), value_of(n.operands[1]), results[0]);
+      }
+      values[step.node] = std::move(results);
+    }
+    std::vector<Array> out;
+    for (ir::Value v : graph_.outputs) out.push_back(value_of(v).copy());
+    for (const auto& update : graph_.updates) out.push_back(value_of(update.second).copy());
+    return out;
+  }
+
+ private:
+  /// Rows are independent, so splitting them over threads cannot change a bit; small kernels run on one thread.
+  void run_rows(const Step& step, void* const* buffers) const {
+    constexpr std::int64_t kSerialElements = 1 << 15;
+    if (step.elements < kSerialElements || step.rows < 2) {
+      step.kernel(buffers, 0, step.rows);
+      return;
+    }
+    int threads = options_.threads > 0 ? options_.threads : omp_get_max_threads();
+    std::int64_t chunks = std::min<std::int64_t>(step.rows, 64);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (std::int64_t c = 0; c < chunks; ++c) step.kernel(buffers, step.rows * c / chunks, step.rows * (c + 1) / chunks);
+  }
+
+  /// A body holding one node, for ops that reach the backend outside a fused node.
+  std::shared_ptr<const ir::Graph> single_op_body(const ir::Node& n, NodeId id) {
+    auto body = std::make_shared<ir::Graph>("op" + std::to_string(id));
+    std::vector<ir::Value> operands;
+    for (ir::Value v : n.operands) {
+      ir::NodeId p = body->add_typed_node(OpKind::input, {}, {}, {graph_.type(v)}, SourceLoc{}, "p" + std::to_string(operands.size()));
+      body->inputs.push_back(p);
+      operands.push_back({p, 0});
+    }
+    ir::NodeId inner = body->add_typed_node(n.op, operands, n.attrs, n.results, n.loc, n.name);
+    body->outputs.push_back({inner, 0});
+    ir::Node& outer = graph_.node(id);
+    outer.op = OpKind::fused;  // the graph is private to this executable
+    outer.attrs = ir::Attrs{{"kind", std::string("loop")}};
+    return body;
+  }
+
+  ir::Graph graph_;
+  JitOptions options_;
+  std::vector<Step> steps_;
+  std::map<NodeId, Array> constants_;
+  std::unique_ptr<llvm_backend::KernelModule> module_;
+};
+
+}  // namespace
+
+std::unique_ptr<Executable> make_jit(ir::Graph graph, const JitOptions& options) {
+  return std::make_unique<JitExecutable>(std::move(graph), options);
+}
+
+}  // namespace loom::codegen

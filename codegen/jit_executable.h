@@ -1,0 +1,24 @@
+#pragma once
+/// The compiled backend: every fused kernel of a function compiled by LLVM into one module, matmuls through
+/// oneDNN (f32) or the project's own kernel (f64), run over arrays allocated per call (memory planning is #5).
+
+#include <memory>
+#include <string>
+
+#include "loom/codegen/executable.h"
+#include "loom/ir/graph.h"
+
+namespace loom::codegen {
+
+struct JitOptions {
+  /// Worker threads for the kernels (0: OpenMP's default). Results do not depend on it.
+  int threads = 0;
+  /// When set, the optimized LLVM IR of the kernels is written there as kernels.ll.
+  std::string dump_dir;
+};
+
+/// Takes a verified graph with no `grad` nodes. Elementwise, layout and reduction ops outside fused nodes (as at
+/// O0) become single-op kernels.
+std::unique_ptr<Executable> make_jit(ir::Graph graph, const JitOptions& options = {});
+
+}  // namespace loom::codegen

@@ -1,0 +1,84 @@
+// The JIT backend (LLVM kernels + oneDNN matmul) against the reference interpreter.
+
+#include <cmath>
+#include <cstring>
+
+#include <catch2/catch.hpp>
+
+#include "compare.h"
+#include <loom/loom.h>
+
+#include "op_cases.h"
+
+using namespace loom;
+using loom::testing::check_close;
+
+
+TEST_CASE("every op case, forward and gradient, gives the interpreter's values on the JIT in f32 and f64") {
+  for (DType dtype : {DType::f32, DType::f64}) {
+    for (const testing::OpCase& c : testing::all_op_cases()) {
+      Graph g;
+      std::vector<Tensor> x;
+      for (std::size_t i = 0; i < c.shapes.size(); ++i) x.push_back(g.input("x" + std::to_string(i), c.shapes[i], dtype));
+      Tensor out = c.build(g, x);
+      std::vector<Tensor> outputs = grad(sum(out * out), x);
+      outputs.push_back(out);
+      Function jit = compile(x, outputs, {}, CompileOptions{.backend = Backend::jit});
+      Function reference = compile(x, outputs, {}, CompileOptions{.backend = Backend::interpreter});
+      std::vector<Array> args = testing::make_inputs(c, dtype, 11);
+      std::vector<Array> want = reference(args), got = jit(args);
+      INFO(c.name << " in " << to_string(dtype) << "\n" << jit.ir());
+      for (std::size_t k = 0; k < want.size(); ++k)
+        check_close(want[k], got[k], dtype == DType::f32 ? 1e-5 : 1e-12, dtype == DType::f32 ? 1e-5 : 1e-12);
+    }
+  }
+}
+
+TEST_CASE("the JIT's own kernels give bit-identical results with 1 and 2 threads") {
+  Graph g;
+  Tensor x = g.input("x", {512, 300});
+  Tensor w = g.input("w", {300});
+  Tensor y = softmax(tanh(x * w + 0.5f) * 3.0f);
+  Tensor loss = sum(log_softmax(x), 1) + max(exp(-x * x), 1);
+  Array xv = Array::randn({512, 300}, 1), wv = Array::randn({300}, 2);
+  std::vector<Array> one = compile({x, w}, {y, loss}, {}, CompileOptions{.backend = Backend::jit, .threads = 1})({xv, wv});
+  std::vector<Array> two = compile({x, w}, {y, loss}, {}, CompileOptions{.backend = Backend::jit, .threads = 2})({xv, wv});
+  for (std::size_t k = 0; k < one.size(); ++k) {
+    REQUIRE(one[k].nbytes() == two[k].nbytes());
+    CHECK(std::memcmp(one[k].raw(), two[k].raw(), one[k].nbytes()) == 0);
+  }
+}
+
+TEST_CASE("oneDNN matmuls with transposed, batched and vector operands match the interpreter") {
+  Graph g;
+  Tensor a = g.input("a", {3, 17, 9}), b = g.input("b", {3, 9, 5}), m = g.input("m", {9, 17}), v = g.input("v", {9});
+  Tensor c = g.input("c", {5, 9});
+  std::vector<Tensor> outputs = {matmul(a, b), matmul(transpose(m), v), matmul(transpose(m), transpose(c)),
+                                 matmul(a, transpose(c)), matmul(transpose(a, {0, 2, 1}), transpose(m))};
+  std::vector<Array> args;
+  for (const Tensor& t : {a, b, m, v, c}) args.push_back(Array::randn(t.shape(), 7 + args.size()));
+  Function jit = compile({a, b, m, v, c}, outputs, {}, CompileOptions{.backend = Backend::jit});
+  CHECK(jit.ir().find("transpose(") == std::string::npos);  // folded into the matmuls' flags
+  std::vector<Array> want = compile({a, b, m, v, c}, outputs)(args), got = jit(args);
+  for (std::size_t k = 0; k < want.size(); ++k) check_close(want[k], got[k], 1e-5, 1e-5);
+}
+
+TEST_CASE("the logistic-regression training step gives the interpreter's costs on the JIT") {
+  const int N = 1000;
+  auto train_costs = [&](Backend backend) {
+    Graph g;
+    Tensor X = g.input("X", {2, N}), y = g.input("y", {N});
+    Tensor w = g.shared("w", Array::randn({2}, 1)), b = g.shared("b", Array::scalar(0.0f));
+    Tensor h = 1.0f / (1.0f + exp(-matmul(transpose(X), w) - b));
+    Tensor cost = (1.0f / N) * sum(-y * log(h) - (1.0f - y) * log(1.0f - h)) + 0.001f * sum(pow(w, 2.0f));
+    std::vector<Tensor> gr = grad(cost, {w, b});
+    Function train = compile({X, y}, {cost}, {{w, w - 1.0f * gr[0]}, {b, b - 1.0f * gr[1]}}, CompileOptions{.backend = backend});
+    Array data = Array::randn({2, N}, 3), labels(DType::f32, {N});
+    for (int i = 0; i < N; ++i) labels.set(i, data.get(i) + data.get(N + i) > 0 ? 1.0 : 0.0);
+    std::vector<float> costs;
+    for (int step = 0; step < 20; ++step) costs.push_back(train({data, labels})[0].item<float>());
+    return costs;
+  };
+  std::vector<float> want = train_costs(Backend::interpreter), got = train_costs(Backend::jit);
+  for (std::size_t k = 0; k < want.size(); ++k) CHECK(got[k] == Approx(want[k]).epsilon(1e-5));
+}
