@@ -82,7 +82,7 @@ class JitExecutable final : public Executable {
     }
     std::vector<const ir::Graph*> pointers;
     for (const auto& b : bodies) pointers.push_back(b.get());
-    module_ = llvm_backend::KernelModule::compile(pointers);
+    module_ = llvm_backend::KernelModule::compile(pointers, {.want_text = !options_.dump_dir.empty()});
     std::size_t k = 0;
     for (Step& step : steps_) {
       if (step.kind != Step::Kind::kernel) continue;
@@ -94,6 +94,7 @@ class JitExecutable final : public Executable {
     if (!options_.dump_dir.empty()) {
       std::filesystem::create_directories(options_.dump_dir);
       std::ofstream(std::filesystem::path(options_.dump_dir) / "kernels.ll") << module_->llvm_ir();
+      std::ofstream(std::filesystem::path(options_.dump_dir) / "kernels.s") << module_->assembly();
     }
   }
 

@@ -13,7 +13,7 @@ namespace loom::codegen {
 struct JitOptions {
   /// Worker threads for the kernels (0: OpenMP's default). Results do not depend on it.
   int threads = 0;
-  /// When set, the optimized LLVM IR of the kernels is written there as kernels.ll.
+  /// When set, the optimized LLVM IR and the assembly of the kernels are written there (kernels.ll, kernels.s).
   std::string dump_dir;
 };
 

@@ -7,6 +7,8 @@
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
@@ -17,6 +19,7 @@
 #include <llvm/TargetParser/Host.h>
 
 #include "loom/codegen/llvm/kernel_emitter.h"
+#include "loom/codegen/llvm/object_cache.h"
 
 namespace loom::codegen::llvm_backend {
 
@@ -65,9 +68,19 @@ void optimize(llvm::Module& module, llvm::TargetMachine& machine) {
   builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(module, mam);
 }
 
+/// Runs the code generator over an optimized module: an object file or assembly text.
+std::string emit_file(llvm::Module& module, llvm::TargetMachine& machine, llvm::CodeGenFileType type) {
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream stream(buffer);
+  llvm::legacy::PassManager passes;
+  if (machine.addPassesToEmitFile(passes, stream, nullptr, type)) throw Error("llvm backend: the target cannot emit this file type");
+  passes.run(module);
+  return std::string(buffer.begin(), buffer.end());
+}
+
 class OrcKernelModule final : public KernelModule {
  public:
-  explicit OrcKernelModule(const std::vector<const ir::Graph*>& bodies) {
+  OrcKernelModule(const std::vector<const ir::Graph*>& bodies, const CompileRequest& request) {
     initialize_llvm();
     auto context = std::make_unique<llvm::LLVMContext>();
     auto module = std::make_unique<llvm::Module>("loom", *context);
@@ -82,29 +95,48 @@ class OrcKernelModule final : public KernelModule {
     std::unique_ptr<llvm::TargetMachine> machine = take(target.createTargetMachine(), "creating the target machine");
     module->setDataLayout(machine->createDataLayout());
     module->setTargetTriple(machine->getTargetTriple().str());
-    optimize(*module, *machine);
-    llvm::raw_string_ostream ir_stream(ir_);
-    module->print(ir_stream, nullptr);
 
+    // The cache key covers the unoptimized module, so a hit skips optimization and code generation.
+    std::string unoptimized;
+    llvm::raw_string_ostream unoptimized_stream(unoptimized);
+    module->print(unoptimized_stream, nullptr);
+    ObjectCache cache = ObjectCache::from_environment();
+    std::string key = ObjectCache::key(unoptimized, machine->getTargetCPU().str(), machine->getTargetFeatureString().str());
+    std::optional<std::string> object = request.want_text ? std::nullopt : cache.load(key);
+    from_cache_ = object.has_value();
+    if (!object) {
+      optimize(*module, *machine);
+      if (request.want_text) {
+        llvm::raw_string_ostream ir_stream(ir_);
+        module->print(ir_stream, nullptr);
+        assembly_ = emit_file(*module, *machine, llvm::CodeGenFileType::AssemblyFile);
+      }
+      object = emit_file(*module, *machine, llvm::CodeGenFileType::ObjectFile);
+      cache.store(key, *object);
+    }
     jit_ = take(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(target).create(), "creating the JIT");
-    if (auto error = jit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
-      throw Error("llvm backend: adding the module: " + llvm::toString(std::move(error)));
+    if (auto error = jit_->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(*object, "loom-kernels")))
+      throw Error("llvm backend: loading the kernels: " + llvm::toString(std::move(error)));
   }
 
   KernelFn lookup(const std::string& name) const override {
     return take(jit_->lookup(name), "looking up a kernel").toPtr<KernelFn>();
   }
   const std::string& llvm_ir() const override { return ir_; }
+  const std::string& assembly() const override { return assembly_; }
+  bool from_cache() const override { return from_cache_; }
 
  private:
   std::unique_ptr<llvm::orc::LLJIT> jit_;
-  std::string ir_;
+  std::string ir_, assembly_;
+  bool from_cache_ = false;
 };
 
 }  // namespace
 
-std::unique_ptr<KernelModule> KernelModule::compile(const std::vector<const ir::Graph*>& bodies) {
-  return std::make_unique<OrcKernelModule>(bodies);
+std::unique_ptr<KernelModule> KernelModule::compile(const std::vector<const ir::Graph*>& bodies,
+                                                   const CompileRequest& request) {
+  return std::make_unique<OrcKernelModule>(bodies, request);
 }
 
 }  // namespace loom::codegen::llvm_backend

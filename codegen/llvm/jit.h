@@ -23,17 +23,26 @@ Shape kernel_space(const ir::Graph& body);
 /// one row per output element, for softmax-like ops one row per position of the other axes.
 std::int64_t kernel_rows(const ir::Graph& body);
 
-/// A set of kernels compiled together into one module.
+struct CompileRequest {
+  /// Also produce the optimized LLVM IR and the assembly (for dumps); such compiles do not read the disk cache.
+  bool want_text = false;
+};
+
+/// A set of kernels compiled together into one module, or loaded from the disk cache (object_cache.h).
 class KernelModule {
  public:
   /// Compiles the bodies of fused nodes; each becomes the function named by its body's name. Throws Error naming
   /// the op for anything a kernel cannot contain.
-  static std::unique_ptr<KernelModule> compile(const std::vector<const ir::Graph*>& bodies);
+  static std::unique_ptr<KernelModule> compile(const std::vector<const ir::Graph*>& bodies,
+                                               const CompileRequest& request = {});
   virtual ~KernelModule() = default;
 
   virtual KernelFn lookup(const std::string& name) const = 0;
-  /// The optimized LLVM IR of the module, for dumps.
+  /// The optimized LLVM IR and the assembly of the module (empty unless requested).
   virtual const std::string& llvm_ir() const = 0;
+  virtual const std::string& assembly() const = 0;
+  /// Whether the object came from the disk cache.
+  virtual bool from_cache() const = 0;
 };
 
 }  // namespace loom::codegen::llvm_backend

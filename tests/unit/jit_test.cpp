@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 
 #include <catch2/catch.hpp>
 
@@ -81,4 +83,18 @@ TEST_CASE("the logistic-regression training step gives the interpreter's costs o
   };
   std::vector<float> want = train_costs(Backend::interpreter), got = train_costs(Backend::jit);
   for (std::size_t k = 0; k < want.size(); ++k) CHECK(got[k] == Approx(want[k]).epsilon(1e-5));
+}
+
+TEST_CASE("with dump_dir the JIT writes the kernels' LLVM IR and vectorized assembly") {
+  auto dir = std::filesystem::temp_directory_path() / "loom-jit-dumps";
+  std::filesystem::remove_all(dir);
+  Graph g;
+  Tensor a = g.input("a", {4096}), b = g.input("b", {4096});
+  compile({a, b}, {relu(a * b + 1.0f)}, {}, CompileOptions{.backend = Backend::jit, .dump_dir = dir.string(), .name = "f"});
+  std::ifstream ll(dir / "f" / "kernels.ll"), s(dir / "f" / "kernels.s");
+  std::string ir((std::istreambuf_iterator<char>(ll)), {}), assembly((std::istreambuf_iterator<char>(s)), {});
+  CHECK(ir.find("vector.body") != std::string::npos);
+  CHECK(ir.find("fmul <") != std::string::npos);
+  CHECK(assembly.find("vmulps") != std::string::npos);  // packed single-precision multiplies
+  std::filesystem::remove_all(dir);
 }

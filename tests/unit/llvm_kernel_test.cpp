@@ -2,6 +2,9 @@
 // f64, on sizes that exercise vector tails and on broadcasts that are not trailing; every reduction and row op.
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include <catch2/catch.hpp>
 
@@ -90,7 +93,7 @@ TEST_CASE("every elementwise op compiled by LLVM matches the interpreter in f32 
   }
   std::vector<const ir::Graph*> pointers;
   for (const auto& b : bodies) pointers.push_back(&b);
-  auto module = lb::KernelModule::compile(pointers);
+  auto module = lb::KernelModule::compile(pointers, {.want_text = true});
   for (std::size_t k = 0; k < bodies.size(); ++k) {
     const ir::Graph& body = bodies[k];
     const ir::Node& node = body.node(body.outputs[0]);
@@ -206,4 +209,40 @@ TEST_CASE("reduction and row kernels compiled by LLVM match the interpreter, ext
     bool single = root.results[0].dtype != DType::f64 && body.type(root.operands[0]).dtype == DType::f32;
     for (std::size_t out = 0; out < 2; ++out) check_close(want[out], got[out], single ? 1e-5 : 1e-12, single ? 1e-6 : 1e-13);
   }
+}
+
+TEST_CASE("the disk cache serves a second compile and never loads a corrupted or truncated entry") {
+  auto dir = std::filesystem::temp_directory_path() / "loom-cache-test";
+  std::filesystem::remove_all(dir);
+  ::setenv("LOOM_CACHE_DIR", dir.c_str(), 1);
+  ir::Graph body = single_op_body("cached", ir::OpKind::tanh, {{DType::f32, {257}}}, {});
+  std::vector<Array> inputs = random_inputs(body, false, 9);
+  std::vector<Array> want = codegen::make_interpreter(body)->run(inputs, {});
+  auto compile_and_check = [&](bool expect_cached) {
+    auto module = lb::KernelModule::compile({&body});
+    CHECK(module->from_cache() == expect_cached);
+    check_close(want[0], run_kernel(module->lookup("cached"), body, inputs)[0], 1e-5, 1e-6);
+  };
+  compile_and_check(false);
+  compile_and_check(true);
+  REQUIRE(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()) == 1);
+  std::filesystem::path entry = std::filesystem::directory_iterator(dir)->path();
+  auto size = std::filesystem::file_size(entry);
+
+  {  // flip one byte in the middle of the object
+    std::fstream f(entry, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(size / 2));
+    char c = 0;
+    f.read(&c, 1);
+    f.seekp(static_cast<std::streamoff>(size / 2));
+    c = static_cast<char>(c ^ 0x5a);
+    f.write(&c, 1);
+  }
+  compile_and_check(false);  // detected, recompiled, replaced
+  compile_and_check(true);
+  std::filesystem::resize_file(entry, size - 100);
+  compile_and_check(false);  // truncated: detected too
+  compile_and_check(true);
+  ::unsetenv("LOOM_CACHE_DIR");
+  std::filesystem::remove_all(dir);
 }
