@@ -1,0 +1,64 @@
+// Memory-bound kernels against the machine's triad bandwidth, measured in the same run.
+//
+// Each benchmark reports bytes_per_second over the bytes a kernel must move (inputs read once, outputs written
+// once). The triad a[i] = b[i] + s * c[i] is the STREAM reference for what this machine's memory can do.
+
+#include <benchmark/benchmark.h>
+
+#include "bench_util.h"
+
+namespace {
+
+constexpr std::int64_t kElements = 16 << 20;  // 16M floats, 64 MiB per array: far beyond the caches
+
+void BM_TriadBaseline(benchmark::State& state) {
+  std::vector<float> a(kElements), b(kElements, 1.0f), c(kElements, 2.0f);
+  const float s = 3.0f;
+  for (auto _ : state) {
+#pragma omp parallel for schedule(static)
+    for (std::int64_t i = 0; i < kElements; ++i) a[i] = b[i] + s * c[i];
+    benchmark::DoNotOptimize(a.data());
+  }
+  state.SetBytesProcessed(state.iterations() * kElements * 3 * 4);
+}
+BENCHMARK(BM_TriadBaseline)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+/// relu(a * b + c): one fused loop kernel.
+void BM_FusedReluMulAdd_Kernel(benchmark::State& state) {
+  using namespace loom;
+  Graph g;
+  Tensor a = g.input("a", {kElements}), b = g.input("b", {kElements}), c = g.input("c", {kElements});
+  Function f = compile({a, b, c}, {relu(a * b + c)}, {}, CompileOptions{.backend = Backend::jit});
+  std::vector<Array> args = {Array::full({kElements}, 1.5), Array::full({kElements}, -0.5), Array::full({kElements}, 1.0)};
+  bench::KernelRunner kernel(f, args);
+  for (auto _ : state) kernel.run();
+  state.SetBytesProcessed(state.iterations() * kElements * 4 * 4);
+}
+BENCHMARK(BM_FusedReluMulAdd_Kernel)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+/// The same through Function::operator(), which today allocates its output on every call.
+void BM_FusedReluMulAdd_Call(benchmark::State& state) {
+  using namespace loom;
+  Graph g;
+  Tensor a = g.input("a", {kElements}), b = g.input("b", {kElements}), c = g.input("c", {kElements});
+  Function f = compile({a, b, c}, {relu(a * b + c)}, {}, CompileOptions{.backend = Backend::jit});
+  std::vector<Array> args = {Array::full({kElements}, 1.5), Array::full({kElements}, -0.5), Array::full({kElements}, 1.0)};
+  for (auto _ : state) benchmark::DoNotOptimize(f(args));
+  state.SetBytesProcessed(state.iterations() * kElements * 4 * 4);
+}
+BENCHMARK(BM_FusedReluMulAdd_Call)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+/// Row-wise softmax over [4096, 1000]: one row kernel.
+void BM_Softmax_Kernel(benchmark::State& state) {
+  using namespace loom;
+  Graph g;
+  Tensor x = g.input("x", {4096, 1000});
+  Function f = compile({x}, {softmax(x)}, {}, CompileOptions{.backend = Backend::jit});
+  std::vector<Array> args = {Array::randn({4096, 1000}, 1)};
+  bench::KernelRunner kernel(f, args);
+  for (auto _ : state) kernel.run();
+  state.SetBytesProcessed(state.iterations() * 4096 * 1000 * 2 * 4);
+}
+BENCHMARK(BM_Softmax_Kernel)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
