@@ -106,6 +106,17 @@ class KernelEmitter {
     return s;
   }
 
+  /// *acc += x, marked reassociable so the vectorizer may keep several partial sums: a blocked order fixed at
+  /// compile time (the same on every run and for any number of threads), within rounding of the interpreter's.
+  void add_to(llvm::Value* acc, llvm::Value* x) {
+    llvm::Type* t = x->getType();
+    auto* sum = llvm::cast<llvm::Instruction>(b_.CreateFAdd(b_.CreateLoad(t, acc), x));
+    llvm::FastMathFlags flags;
+    flags.setAllowReassoc();
+    sum->setFastMathFlags(flags);
+    b_.CreateStore(sum, acc);
+  }
+
   /// Decomposes `flat` into indices of `dims` (row-major), writing index_[axes[k]] for dims[k].
   void unflatten(llvm::Value* flat, const std::vector<std::size_t>& axes) {
     for (std::size_t k = axes.size(); k-- > 0;) {
@@ -164,7 +175,7 @@ class KernelEmitter {
   }
 
   /// A reduction: one row per output element; the inner loop visits the reduced elements in row-major order and
-  /// accumulates in double, exactly as the interpreter does, so results are identical for any split of rows.
+  /// accumulates in double (in vector blocks, see add_to), so results are identical for any split of rows.
   void emit_reduce(const ir::Node& root, llvm::Value* begin, llvm::Value* end) {
     const auto& axes = root.attrs.get_ints("axes");
     std::vector<std::size_t> kept, reduced;
@@ -193,7 +204,7 @@ class KernelEmitter {
       switch (root.op) {
         case OpKind::sum: {
           llvm::Value* acc = slot(f64, math.constant(0.0));
-          visit(true, [&](llvm::Value* x, llvm::Value*) { b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(f64, acc), x), acc); });
+          visit(true, [&](llvm::Value* x, llvm::Value*) { add_to(acc, x); });
           result = b_.CreateLoad(f64, acc);
           break;
         }
@@ -220,7 +231,7 @@ class KernelEmitter {
           llvm::Value* total = slot(f64, math.constant(0.0));
           visit(false, [&](llvm::Value* x, llvm::Value*) {
             llvm::Value* term = b_.CreateSelect(finite, math.exp(b_.CreateFSub(x, p)), math.constant(0.0));
-            b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(f64, total), term), total);
+            add_to(total, term);
           });
           result = b_.CreateSelect(finite, b_.CreateFAdd(p, math.log(b_.CreateLoad(f64, total))), p);
           break;
@@ -277,7 +288,7 @@ class KernelEmitter {
       llvm::Value* p = b_.CreateLoad(f64, peak);
       llvm::Value* total = slot(f64, math.constant(0.0));
       along(false, [&](llvm::Value* x, llvm::Value*) {
-        b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(f64, total), math.exp(b_.CreateFSub(x, p))), total);
+        add_to(total, math.exp(b_.CreateFSub(x, p)));
       });
       llvm::Value* sum = b_.CreateLoad(f64, total);
       if (root.op == OpKind::softmax_cross_entropy) {

@@ -86,11 +86,11 @@ GRAD(matmul) {
   if (b.rank() == 1) {  // out[..., m] = sum_k a[..., m, k] b[k]
     Shape column = n.g.shape();
     column.push_back(1);
-    Expr g = reshape(n.g, column);
-    Expr da = g * b;
-    std::vector<std::int64_t> all_but_last(static_cast<std::size_t>(a.rank() - 1));
-    std::iota(all_but_last.begin(), all_but_last.end(), 0);
-    return {ta ? swap_last2(da) : da, sum(a * g, all_but_last)};
+    Expr da = reshape(n.g, column) * b;
+    // db[k] = sum over the rows of a of a[row, k] g[row]: a matrix-vector product with a's rows flattened.
+    Expr rows = a.rank() == 2 ? a : reshape(a, {-1, a.shape().back()});
+    Expr db = matmul(swap_last2(rows), reshape(n.g, {-1}));
+    return {ta ? swap_last2(da) : da, db};
   }
   if (tb) b = swap_last2(b);
   Expr da = matmul(n.g, swap_last2(b)), db = matmul(swap_last2(a), n.g);
