@@ -2,10 +2,12 @@
 
 #include <omp.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
+#include "loom/codegen/interpreter/interpreter.h"
 #include "loom/codegen/llvm/jit.h"
 #include "loom/codegen/onednn/matmul.h"
 
@@ -41,6 +43,14 @@ void matmul_f64(const ir::Node& n, const Array& a, const Array& b, Array& out) {
     }
 }
 
+/// A kernel operand that holds softmax cross-entropy labels, checked before the kernel runs (a compiled kernel
+/// cannot throw; the interpreter's message is reproduced here).
+struct LabelCheck {
+  std::size_t operand;
+  std::int64_t classes;
+  SourceLoc loc;
+};
+
 /// One step of the program.
 struct Step {
   NodeId node;
@@ -48,7 +58,20 @@ struct Step {
   llvm_backend::KernelFn kernel = nullptr;
   std::int64_t rows = 0, elements = 0;
   std::unique_ptr<onednn::Matmul> matmul;
+  std::vector<LabelCheck> labels;
 };
+
+std::vector<LabelCheck> label_checks(const ir::Graph& body) {
+  std::vector<LabelCheck> checks;
+  for (NodeId id = 0; id < body.num_nodes(); ++id) {
+    const ir::Node& n = body.node(id);
+    if (n.dead || n.op != OpKind::softmax_cross_entropy) continue;
+    for (std::size_t k = 0; k < body.inputs.size(); ++k)
+      if (body.inputs[k] == n.operands[1].node)
+        checks.push_back({k, body.type(n.operands[0]).shape.back(), n.loc});
+  }
+  return checks;
+}
 
 class JitExecutable final : public Executable {
  public:
@@ -88,6 +111,7 @@ class JitExecutable final : public Executable {
       if (step.kind != Step::Kind::kernel) continue;
       const ir::Graph& body = *bodies[k++];
       step.kernel = module_->lookup(body.name());
+      step.labels = label_checks(body);
       step.rows = llvm_backend::kernel_rows(body);
       step.elements = num_elements(llvm_backend::kernel_space(body));
     }
@@ -109,10 +133,16 @@ class JitExecutable final : public Executable {
       std::vector<Array> results;
       for (const TensorType& t : n.results) results.emplace_back(t.dtype, t.shape);
       if (step.kind == Step::Kind::kernel) {
+        for (const LabelCheck& check : step.labels) check_labels(value_of(n.operands[check.operand]), check);
         std::vector<void*> buffers;
         for (ir::Value v : n.operands) buffers.push_back(const_cast<void*>(value_of(v).raw()));
         for (Array& r : results) buffers.push_back(r.raw());
         run_rows(step, buffers.data());
+        if (options_.check_finite) check_finite(n, results, [&] {
+            std::vector<Array> args;
+            for (ir::Value v : n.operands) args.push_back(value_of(v));
+            return args;
+          });
       } else if (step.kind == Step::Kind::matmul_f32) {
         step.matmul->run(value_of(n.operands[0]).raw(), value_of(n.operands[1]).raw(), results[0].raw());
       } else {
@@ -127,6 +157,31 @@ class JitExecutable final : public Executable {
   }
 
  private:
+  static void check_labels(const Array& labels, const LabelCheck& check) {
+    for (std::int64_t row = 0; row < labels.size(); ++row) {
+      auto label = static_cast<std::int64_t>(labels.get(row));
+      if (label < 0 || label >= check.classes)
+        raise(check.loc, "softmax_cross_entropy: label {} at row {} is outside [0, {})", label, row, check.classes);
+    }
+  }
+
+  /// On a NaN or Inf in a kernel's results, replays the kernel on the interpreter with finiteness checks, which
+  /// names the op and line inside the kernel that produced it.
+  template <class Args>
+  void check_finite(const ir::Node& n, const std::vector<Array>& results, Args args) const {
+    for (std::size_t k = 0; k < results.size(); ++k) {
+      const Array& r = results[k];
+      if (!is_float(r.dtype())) continue;
+      for (std::int64_t i = 0; i < r.size(); ++i) {
+        double v = r.get(i);
+        if (std::isfinite(v)) continue;
+        make_interpreter(*n.body, {.check_finite = true})->run(args(), {});
+        raise(n.loc, "nan_guard: kernel {} produced {} at element {} of its {} result {}", n.attrs.get_string("kernel"),
+              std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf", i, r.type().str(), k);
+      }
+    }
+  }
+
   /// Rows are independent, so splitting them over threads cannot change a bit; small kernels run on one thread.
   void run_rows(const Step& step, void* const* buffers) const {
     constexpr std::int64_t kSerialElements = 1 << 15;

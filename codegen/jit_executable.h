@@ -15,6 +15,9 @@ struct JitOptions {
   int threads = 0;
   /// When set, the optimized LLVM IR and the assembly of the kernels are written there (kernels.ll, kernels.s).
   std::string dump_dir;
+  /// Check every kernel's results for NaN and Inf; on one, replay that kernel on the interpreter to name the op
+  /// and line that produced it.
+  bool check_finite = false;
 };
 
 /// Takes a verified graph with no `grad` nodes. Elementwise, layout and reduction ops outside fused nodes (as at

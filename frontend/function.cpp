@@ -81,10 +81,9 @@ Function compile(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
 
   auto impl = std::make_shared<Function::Impl>();
   if (options.backend == Backend::jit) {
-    if (options.nan_guard) raise(loc, "compile: nan_guard runs on Backend::interpreter only (for now)");
     int threads = options.threads;
     if (const char* env = std::getenv("LOOM_THREADS"); threads == 0 && env) threads = std::atoi(env);
-    impl->executable = codegen::make_jit(fn.graph, codegen::JitOptions{.threads = threads, .dump_dir = ctx.dump_dir});
+    impl->executable = codegen::make_jit(fn.graph, codegen::JitOptions{.threads = threads, .dump_dir = ctx.dump_dir, .check_finite = options.nan_guard});
   } else {
     impl->executable = codegen::make_interpreter(fn.graph, codegen::InterpreterOptions{.check_finite = options.nan_guard});
   }
