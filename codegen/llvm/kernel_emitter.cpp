@@ -31,7 +31,8 @@ llvm::Type* storage_type(llvm::LLVMContext& ctx, DType dtype) {
 class KernelEmitter {
  public:
   KernelEmitter(const ir::Graph& body, llvm::Module& module)
-      : body_(body), module_(module), ctx_(module.getContext()), b_(ctx_), space_(kernel_space(body)) {}
+      : body_(body), module_(module), ctx_(module.getContext()), b_(ctx_), space_(kernel_space(body)),
+        after_roots_(computed_after_roots(body)) {}
 
   void emit() {
     const ir::Node* root = reduction_root(body_);
@@ -45,7 +46,7 @@ class KernelEmitter {
     llvm::Value* end = fn->getArg(static_cast<unsigned>(fn->arg_size() - 1));
     if (num_elements(space_) > 0) {
       if (!root) emit_loop(begin, end);
-      else if (root->info().category == ir::OpCategory::Reduction) emit_reduce(*root, begin, end);
+      else if (root->info().category == ir::OpCategory::Reduction) emit_reduce(begin, end);
       else emit_row(*root, begin, end);
     }
     b_.CreateRetVoid();
@@ -145,14 +146,17 @@ class KernelEmitter {
     return offset;
   }
 
-  /// Stores every output of the iteration space's shape at the current index (the root's own output excluded).
+  /// Stores every output computed in the iteration space at the current index: all but the reductions, row ops and
+  /// their epilogue (the values computed from their results).
   void store_loop_outputs(const ir::Node* root) {
     llvm::Value* flat = b_.getInt64(0);
     std::vector<std::int64_t> strides = row_major_strides(space_);
     for (std::size_t d = 0; d < space_.size(); ++d) flat = b_.CreateAdd(flat, b_.CreateMul(index_[d], b_.getInt64(strides[d])));
     for (std::size_t k = 0; k < body_.outputs.size(); ++k) {
       ir::Value out = body_.outputs[k];
-      if (root && &body_.node(out) == root) continue;
+      ir::OpCategory c = body_.node(out).info().category;
+      bool per_row = c == ir::OpCategory::Reduction || c == ir::OpCategory::Normalize || c == ir::OpCategory::Loss;
+      if ((root && &body_.node(out) == root) || per_row || after_roots_.at(out.node)) continue;
       llvm::Type* t = storage_type(ctx_, body_.type(out).dtype);
       b_.CreateStore(emit(out, identity()), b_.CreateGEP(t, outputs_[k], flat));
     }
@@ -174,10 +178,13 @@ class KernelEmitter {
     });
   }
 
-  /// A reduction: one row per output element; the inner loop visits the reduced elements in row-major order and
-  /// accumulates in double (in vector blocks, see add_to), so results are identical for any split of rows.
-  void emit_reduce(const ir::Node& root, llvm::Value* begin, llvm::Value* end) {
-    const auto& axes = root.attrs.get_ints("axes");
+  /// Reductions: one row per output element; the inner loop visits the reduced elements in row-major order and
+  /// accumulates in double (in vector blocks, see add_to), so results are identical for any split of rows. Several
+  /// reductions over the same elements and axes share the pass (a multi-output kernel); values computed from
+  /// their results (the epilogue) are computed once per row, after it.
+  void emit_reduce(llvm::Value* begin, llvm::Value* end) {
+    std::vector<const ir::Node*> roots = reduction_roots(body_);
+    const auto& axes = roots[0]->attrs.get_ints("axes");
     std::vector<std::size_t> kept, reduced;
     for (std::size_t d = 0; d < space_.size(); ++d)
       (axes.empty() || std::find(axes.begin(), axes.end(), static_cast<std::int64_t>(d)) != axes.end() ? reduced : kept).push_back(d);
@@ -186,73 +193,87 @@ class KernelEmitter {
     index_.assign(space_.size(), nullptr);
     llvm::Type* f64 = b_.getDoubleTy();
     LlvmMath math{b_, module_, f64};
-    ir::Value operand = root.operands[0];
-    DType in_dtype = body_.type(operand).dtype;
     double inf = std::numeric_limits<double>::infinity();
-    std::size_t root_output = output_index(root);
     loop(begin, end, [&](llvm::Value* row) {
       unflatten(row, kept);
-      auto visit = [&](bool store, const std::function<void(llvm::Value* x, llvm::Value* position)>& fold) {
+      auto visit = [&](bool store, const std::function<void(std::size_t root, llvm::Value* x, llvm::Value* position)>& fold) {
         loop(b_.getInt64(0), b_.getInt64(count), [&](llvm::Value* r) {
           unflatten(r, reduced);
           memo_.clear();
-          if (store) store_loop_outputs(&root);
-          fold(to_compute(emit(operand, identity()), in_dtype, f64), r);
+          if (store) store_loop_outputs(nullptr);
+          for (std::size_t k = 0; k < roots.size(); ++k) {
+            ir::Value operand = roots[k]->operands[0];
+            fold(k, to_compute(emit(operand, identity()), body_.type(operand).dtype, f64), r);
+          }
         });
       };
-      llvm::Value* result = nullptr;
-      switch (root.op) {
-        case OpKind::sum: {
-          llvm::Value* acc = slot(f64, math.constant(0.0));
-          visit(true, [&](llvm::Value* x, llvm::Value*) { add_to(acc, x); });
-          result = b_.CreateLoad(f64, acc);
-          break;
-        }
-        case OpKind::max:
-        case OpKind::min: {
-          bool is_max = root.op == OpKind::max;
-          llvm::Value* acc = slot(f64, math.constant(is_max ? -inf : inf));
-          visit(true, [&](llvm::Value* x, llvm::Value*) {
-            llvm::Value* a = b_.CreateLoad(f64, acc);
-            llvm::Value* better = is_max ? b_.CreateFCmpOGT(x, a) : b_.CreateFCmpOLT(x, a);
-            b_.CreateStore(b_.CreateSelect(b_.CreateOr(b_.CreateFCmpUNO(x, x), better), x, a), acc);
-          });
-          result = b_.CreateLoad(f64, acc);
-          break;
-        }
-        case OpKind::logsumexp: {
-          llvm::Value* peak = slot(f64, math.constant(-inf));
-          visit(true, [&](llvm::Value* x, llvm::Value*) {  // std::max(peak, x)
-            llvm::Value* p = b_.CreateLoad(f64, peak);
-            b_.CreateStore(b_.CreateSelect(b_.CreateFCmpOLT(p, x), x, p), peak);
-          });
+      std::vector<llvm::Value*> results(roots.size());
+      if (roots[0]->op == OpKind::logsumexp) {  // two passes; alone in its kernel
+        llvm::Value* peak = slot(f64, math.constant(-inf));
+        visit(true, [&](std::size_t, llvm::Value* x, llvm::Value*) {  // std::max(peak, x)
           llvm::Value* p = b_.CreateLoad(f64, peak);
-          llvm::Value* finite = b_.CreateFCmpONE(math.abs(p), math.constant(inf));
-          llvm::Value* total = slot(f64, math.constant(0.0));
-          visit(false, [&](llvm::Value* x, llvm::Value*) {
-            llvm::Value* term = b_.CreateSelect(finite, math.exp(b_.CreateFSub(x, p)), math.constant(0.0));
-            add_to(total, term);
-          });
-          result = b_.CreateSelect(finite, b_.CreateFAdd(p, math.log(b_.CreateLoad(f64, total))), p);
-          break;
+          b_.CreateStore(b_.CreateSelect(b_.CreateFCmpOLT(p, x), x, p), peak);
+        });
+        llvm::Value* p = b_.CreateLoad(f64, peak);
+        llvm::Value* finite = b_.CreateFCmpONE(math.abs(p), math.constant(inf));
+        llvm::Value* total = slot(f64, math.constant(0.0));
+        visit(false, [&](std::size_t, llvm::Value* x, llvm::Value*) {
+          add_to(total, b_.CreateSelect(finite, math.exp(b_.CreateFSub(x, p)), math.constant(0.0)));
+        });
+        results[0] = b_.CreateSelect(finite, b_.CreateFAdd(p, math.log(b_.CreateLoad(f64, total))), p);
+      } else {
+        std::vector<llvm::Value*> acc(roots.size()), arg(roots.size());
+        for (std::size_t k = 0; k < roots.size(); ++k) {
+          OpKind op = roots[k]->op;
+          acc[k] = slot(f64, math.constant(op == OpKind::max ? -inf : op == OpKind::min ? inf : 0.0));
+          if (op == OpKind::argmax) arg[k] = slot(b_.getInt64Ty(), b_.getInt64(-1));
         }
-        case OpKind::argmax: {
-          llvm::Value* best = slot(f64, math.constant(0.0));
-          llvm::Value* arg = slot(b_.getInt64Ty(), b_.getInt64(-1));
-          visit(true, [&](llvm::Value* x, llvm::Value* position) {
-            llvm::Value* a = b_.CreateLoad(b_.getInt64Ty(), arg);
-            llvm::Value* take = b_.CreateOr(b_.CreateICmpSLT(a, b_.getInt64(0)), b_.CreateFCmpOGT(x, b_.CreateLoad(f64, best)));
-            b_.CreateStore(b_.CreateSelect(take, x, b_.CreateLoad(f64, best)), best);
-            b_.CreateStore(b_.CreateSelect(take, position, a), arg);
-          });
-          result = b_.CreateSIToFP(b_.CreateLoad(b_.getInt64Ty(), arg), f64);
-          break;
-        }
-        default: raise(root.loc, "llvm backend: no reduction kernel for {}", ir::op_name(root.op));
+        visit(true, [&](std::size_t k, llvm::Value* x, llvm::Value* position) {
+          llvm::Value* a = b_.CreateLoad(f64, acc[k]);
+          switch (roots[k]->op) {
+            case OpKind::sum: add_to(acc[k], x); break;
+            case OpKind::max:
+            case OpKind::min: {
+              llvm::Value* better = roots[k]->op == OpKind::max ? b_.CreateFCmpOGT(x, a) : b_.CreateFCmpOLT(x, a);
+              b_.CreateStore(b_.CreateSelect(b_.CreateOr(b_.CreateFCmpUNO(x, x), better), x, a), acc[k]);
+              break;
+            }
+            case OpKind::argmax: {  // the first largest: taken when nothing is held yet or strictly larger
+              llvm::Value* held = b_.CreateLoad(b_.getInt64Ty(), arg[k]);
+              llvm::Value* take = b_.CreateOr(b_.CreateICmpSLT(held, b_.getInt64(0)), b_.CreateFCmpOGT(x, a));
+              b_.CreateStore(b_.CreateSelect(take, x, a), acc[k]);
+              b_.CreateStore(b_.CreateSelect(take, position, held), arg[k]);
+              break;
+            }
+            default: raise(roots[k]->loc, "llvm backend: no reduction kernel for {}", ir::op_name(roots[k]->op));
+          }
+        });
+        for (std::size_t k = 0; k < roots.size(); ++k)
+          results[k] = roots[k]->op == OpKind::argmax ? b_.CreateSIToFP(b_.CreateLoad(b_.getInt64Ty(), arg[k]), f64)
+                                                     : b_.CreateLoad(f64, acc[k]);
       }
-      llvm::Type* t = storage_type(ctx_, root.results[0].dtype);
-      b_.CreateStore(from_compute(result, root.results[0].dtype), b_.CreateGEP(t, outputs_[root_output], row));
+      for (std::size_t k = 0; k < roots.size(); ++k) finished_[roots[k] - &body_.node(0)] = from_compute(results[k], roots[k]->results[0].dtype);
+      store_row_outputs(row);
+      finished_.clear();
     });
+  }
+
+  /// Stores the reductions' results and their epilogue at `row` (their shapes all have one element per row).
+  void store_row_outputs(llvm::Value* row) {
+    memo_.clear();
+    for (std::size_t k = 0; k < body_.outputs.size(); ++k) {
+      ir::Value out = body_.outputs[k];
+      if (!after_roots_.at(out.node) && !finished_.count(out.node)) continue;
+      const Shape& shape = body_.type(out).shape;
+      Index at(shape.size());
+      llvm::Value* rest = row;
+      for (std::size_t d = shape.size(); d-- > 0;) {
+        at[d] = d == 0 ? rest : b_.CreateURem(rest, b_.getInt64(shape[d]));
+        if (d > 0) rest = b_.CreateUDiv(rest, b_.getInt64(shape[d]));
+      }
+      llvm::Type* t = storage_type(ctx_, body_.type(out).dtype);
+      b_.CreateStore(emit(out, at), b_.CreateGEP(t, outputs_[k], row));
+    }
   }
 
   /// softmax, log_softmax (along `axis`) and softmax_cross_entropy (along the last axis): one row per position
@@ -332,6 +353,7 @@ class KernelEmitter {
 
   /// The value of `v` at element `at`, in its storage type.
   llvm::Value* emit(ir::Value v, const Index& at) {
+    if (auto done = finished_.find(v.node); done != finished_.end()) return done->second;  // a reduction's result
     auto key = std::make_pair(v.node, at);
     if (auto it = memo_.find(key); it != memo_.end()) return it->second;
     const ir::Node& n = body_.node(v);
@@ -473,31 +495,66 @@ class KernelEmitter {
   std::vector<llvm::Value*> index_;
   std::map<ir::NodeId, llvm::Value*> inputs_;
   std::vector<llvm::Value*> outputs_;
+  /// Results of the row's reductions, once accumulated (storage type).
+  std::map<ir::NodeId, llvm::Value*> finished_;
+  /// Whether a node is computed from a reduction's result (the epilogue, computed once per row).
+  std::vector<bool> after_roots_;
   std::map<std::pair<ir::NodeId, Index>, llvm::Value*> memo_;
 };
 
 }  // namespace
 
-const ir::Node* reduction_root(const ir::Graph& body) {
-  const ir::Node* root = nullptr;
-  for (ir::NodeId id = 0; id < body.num_nodes(); ++id) {
+std::vector<const ir::Node*> reduction_roots(const ir::Graph& body) {
+  std::vector<const ir::Node*> roots;
+  for (ir::NodeId id : ir::topological_order(body)) {
     const ir::Node& n = body.node(id);
     ir::OpCategory c = n.info().category;
-    if (n.dead || (c != ir::OpCategory::Reduction && c != ir::OpCategory::Normalize && c != ir::OpCategory::Loss)) continue;
-    if (root) raise(n.loc, "llvm backend: kernel {} has two reductions ({} and {})", body.name(), ir::op_name(root->op), ir::op_name(n.op));
-    root = &n;
+    if (c == ir::OpCategory::Reduction || c == ir::OpCategory::Normalize || c == ir::OpCategory::Loss) roots.push_back(&n);
   }
-  return root;
+  for (const ir::Node* r : roots) {
+    bool shares = r->info().category == ir::OpCategory::Reduction && roots[0]->info().category == ir::OpCategory::Reduction &&
+                  r->op != OpKind::logsumexp && roots[0]->op != OpKind::logsumexp &&
+                  r->attrs.get_ints("axes") == roots[0]->attrs.get_ints("axes") &&
+                  body.type(r->operands[0]).shape == body.type(roots[0]->operands[0]).shape;
+    if (r != roots[0] && !shares)
+      raise(r->loc, "llvm backend: kernel {} has a {} that cannot share a pass with its {}", body.name(),
+            ir::op_name(r->op), ir::op_name(roots[0]->op));
+  }
+  return roots;
+}
+
+const ir::Node* reduction_root(const ir::Graph& body) {
+  std::vector<const ir::Node*> roots = reduction_roots(body);
+  return roots.empty() ? nullptr : roots[0];
+}
+
+std::vector<bool> computed_after_roots(const ir::Graph& body) {
+  std::vector<bool> after(body.num_nodes(), false);
+  for (ir::NodeId id : ir::topological_order(body)) {
+    ir::OpCategory c = body.node(id).info().category;
+    bool is_root = c == ir::OpCategory::Reduction || c == ir::OpCategory::Normalize || c == ir::OpCategory::Loss;
+    for (ir::Value v : body.node(id).operands) {
+      ir::OpCategory oc = body.node(v).info().category;
+      bool operand_root = oc == ir::OpCategory::Reduction || oc == ir::OpCategory::Normalize || oc == ir::OpCategory::Loss;
+      if (!is_root && (after[v.node] || operand_root)) after[id] = true;
+    }
+  }
+  return after;
 }
 
 Shape kernel_space(const ir::Graph& body) {
   if (body.outputs.empty()) throw Error("llvm backend: kernel " + body.name() + " has no outputs");
   const ir::Node* root = reduction_root(body);
   Shape space = root ? body.type(root->operands[0]).shape : body.type(body.outputs[0]).shape;
-  for (ir::Value v : body.outputs)
-    if (&body.node(v) != root && body.type(v).shape != space)
+  std::vector<bool> after = computed_after_roots(body);
+  for (ir::Value v : body.outputs) {
+    const ir::Node& n = body.node(v);
+    bool per_row = root && (after[v.node] || n.info().category == root->info().category);
+    bool fits = per_row ? num_elements(body.type(v).shape) == num_elements(root->results[0].shape) : body.type(v).shape == space;
+    if (!fits)
       throw Error("llvm backend: the outputs of kernel " + body.name() + " differ in shape (" + to_string(space) +
                   " and " + to_string(body.type(v).shape) + ")");
+  }
   return space;
 }
 

@@ -10,7 +10,11 @@ namespace loom::codegen::llvm_backend {
 /// Adds `void <body name>(ptr buffers, i64 begin, i64 end)` to `module`.
 void emit_kernel(const ir::Graph& body, llvm::Module& module);
 
-/// The reduction, normalization or loss that ends a kernel body, or nullptr for an elementwise body.
+/// The reductions (several sharing one pass), or the one normalization or loss, of a kernel body, in order.
+std::vector<const ir::Node*> reduction_roots(const ir::Graph& body);
+/// The first of them, or nullptr for an elementwise body.
 const ir::Node* reduction_root(const ir::Graph& body);
+/// For each node of the body: whether it is computed from a root's result (the per-row epilogue).
+std::vector<bool> computed_after_roots(const ir::Graph& body);
 
 }  // namespace loom::codegen::llvm_backend

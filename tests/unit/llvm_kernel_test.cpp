@@ -246,3 +246,31 @@ TEST_CASE("the disk cache serves a second compile and never loads a corrupted or
   ::unsetenv("LOOM_CACHE_DIR");
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("several reductions share one pass, and values computed from their results run once per row") {
+  for (DType dtype : {DType::f32, DType::f64}) {
+    ir::Graph body("multi");
+    auto param = [&](const char* name, Shape shape) {
+      ir::NodeId id = body.add_typed_node(ir::OpKind::input, {}, {}, {{dtype, shape}}, SourceLoc{}, name);
+      body.inputs.push_back(id);
+      return ir::Value{id, 0};
+    };
+    auto node = [&](ir::OpKind op, std::vector<ir::Value> operands, ir::Attrs attrs = {}) {
+      return ir::Value{body.add_node(op, std::move(operands), std::move(attrs), SourceLoc{}), 0};
+    };
+    ir::Value x = param("x", {6, 33}), y = param("y", {6, 33}), c = param("c", {6});
+    ir::Attrs over_rows{{"axes", std::vector<std::int64_t>{1}}, {"keepdims", std::int64_t{0}}};
+    ir::Value product = node(ir::OpKind::mul, {x, y});
+    ir::Value total = node(ir::OpKind::sum, {product}, over_rows);
+    ir::Value peak = node(ir::OpKind::max, {x}, over_rows);
+    ir::Value where = node(ir::OpKind::argmax, {y}, over_rows);
+    ir::Value epilogue = node(ir::OpKind::add, {node(ir::OpKind::sub, {node(ir::OpKind::abs, {total}), peak}), c});
+    body.outputs = {product, total, epilogue, where};
+    auto module = lb::KernelModule::compile({&body});
+    std::vector<Array> inputs = random_inputs(body, false, 21);
+    std::vector<Array> want = codegen::make_interpreter(body)->run(inputs, {});
+    std::vector<Array> got = run_kernel(module->lookup("multi"), body, inputs, 2);
+    for (std::size_t k = 0; k < want.size(); ++k)
+      check_close(want[k], got[k], dtype == DType::f32 ? 1e-5 : 1e-12, dtype == DType::f32 ? 1e-6 : 1e-13);
+  }
+}
