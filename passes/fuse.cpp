@@ -70,14 +70,103 @@ class Fusion {
       }
       for (Value v : g_.node(id).operands) consider(v.node, group_of_[id]);
     }
-    for (const auto& [id, reason] : refusals_) g_.node(id).attrs.set("unfused", reason);
+    merge_groups();
+    // A refusal stands unless the merge phase put the node in that kernel after all.
+    for (const auto& [id, refusal] : refusals_)
+      if (group_of_[id] < 0 || group_of_[id] != group_of_[refusal.first]) g_.node(id).attrs.set("unfused", refusal.second);
+    std::erase_if(groups_, [](const std::vector<NodeId>& members) { return members.empty(); });
     if (groups_.empty()) return false;
+    for (std::size_t k = 0; k < groups_.size(); ++k)
+      for (NodeId id : groups_[k]) group_of_[id] = static_cast<int>(k);
     build_kernels();
     return true;
   }
 
  private:
   static bool never(const ir::Node& n) { return n.attrs.get_string("fuse") == "never"; }
+
+  /// The axes a reduction reduces, with "all" spelled out (axes = [] and axes = [0, 1] on a matrix are the same).
+  std::vector<std::int64_t> reduced_axes(const ir::Node& n) const {
+    std::vector<std::int64_t> axes = n.attrs.get_ints("axes");
+    if (axes.empty())
+      for (std::int64_t d = 0; d < g_.type(n.operands[0]).rank(); ++d) axes.push_back(d);
+    return axes;
+  }
+
+  static bool is_root(const ir::Node& n) {
+    OpCategory c = n.info().category;
+    return c == OpCategory::Reduction || c == OpCategory::Normalize || c == OpCategory::Loss;
+  }
+
+  /// Second phase: merges whole groups while that keeps them legal kernels. A reduction group takes in
+  /// (a) another reduction over the same elements and axes (one pass computes both),
+  /// (b) a loop group over its elements (extra outputs of the same pass), and
+  /// (c) a loop group computed from its results with one element per row (the epilogue);
+  /// and loop groups of one shape merge with each other. Every merge keeps kernels convex.
+  void merge_groups() {
+    for (int round = 0; round < 64; ++round) {
+      bool merged = false;
+      for (std::size_t a = 0; a < groups_.size() && !merged; ++a)
+        for (std::size_t b = 0; b < groups_.size() && !merged; ++b)
+          if (a != b && !groups_[a].empty() && !groups_[b].empty() && can_merge(a, b)) {
+            for (NodeId id : groups_[b]) {
+              group_of_[id] = static_cast<int>(a);
+              groups_[a].push_back(id);
+            }
+            groups_[b].clear();
+            merged = true;
+          }
+      if (!merged) return;
+    }
+  }
+
+  /// Whether group b may join group a (a keeps its first member, which is its root when it has one).
+  bool can_merge(std::size_t a, std::size_t b) {
+    const std::vector<NodeId>&ga = groups_[a], &gb = groups_[b];
+    const ir::Node& front = g_.node(ga.front());
+    if (never(front)) return false;
+    for (NodeId id : gb)
+      if (never(g_.node(id)) || (is_root(g_.node(id)) && !is_root(front))) return false;  // a root leads the kernel
+    std::set<NodeId> merged(ga.begin(), ga.end());
+    merged.insert(gb.begin(), gb.end());
+    // Roots: reductions over one shape and one set of axes (row ops stay alone).
+    std::vector<NodeId> roots;
+    for (NodeId id : merged)
+      if (is_root(g_.node(id))) roots.push_back(id);
+    for (NodeId r : roots) {  // one pass computes them all: same elements, same axes
+      const ir::Node& n = g_.node(r);
+      if (n.info().category != OpCategory::Reduction || n.op == OpKind::logsumexp) return false;
+      if (g_.type(n.operands[0]).shape != g_.type(front.operands[0]).shape || reduced_axes(n) != reduced_axes(front))
+        return false;
+    }
+    const Shape& space = roots.empty() ? front.results[0].shape : g_.type(front.operands[0]).shape;
+    std::int64_t rows = roots.empty() ? 0 : num_elements(front.results[0].shape);
+    // Classify the members: computed from a root's result (epilogue) or in the iteration space.
+    std::map<NodeId, bool> after;
+    for (NodeId id : order_) {
+      if (!merged.count(id)) continue;
+      bool a_root = std::find(roots.begin(), roots.end(), id) != roots.end();
+      bool from_root = false;
+      for (Value v : g_.node(id).operands)
+        if (merged.count(v.node)) from_root = from_root || after[v.node] || is_root(g_.node(v.node));
+      if (a_root && from_root) return false;  // a reduction of another's result needs a second pass
+      after[id] = from_root && !a_root;
+      const ir::Node& n = g_.node(id);
+      if (after[id] && (n.info().category != OpCategory::Elementwise || num_elements(n.results[0].shape) != rows)) return false;
+      bool escapes = escapes_.count(id) > 0;
+      for (NodeId u : users_[id]) escapes = escapes || !merged.count(u);
+      // An output is computed in the iteration space (its shape), or once per row (one element per row).
+      bool per_row = !roots.empty() && n.info().category == OpCategory::Elementwise &&
+                     num_elements(n.results[0].shape) == rows;
+      if (escapes && !a_root && !after[id] && n.results[0].shape != space && !per_row) return false;
+    }
+    // Convexity: nothing outside the merged kernel may lie on a path between two of its members.
+    std::vector<NodeId> starts;
+    for (NodeId id : merged)
+      for (NodeId u : users_[id])
+        if (!merged.count(u)) starts.push_back(u);
+    return !first_reached(starts, [&](NodeId id) { return merged.count(id) > 0; });
+  }
 
   void consider(NodeId p, int group) {
     const ir::Node& n = g_.node(p);
@@ -88,7 +177,7 @@ class Fusion {
       groups_[static_cast<std::size_t>(group)].push_back(p);
     } else if (can_root(n) && !refusals_.count(p)) {
       NodeId root = groups_[static_cast<std::size_t>(group)].front();
-      refusals_[p] = fmt::format("kept out of the kernel of {} (node {}): {}", ir::op_name(g_.node(root).op), root, reason);
+      refusals_[p] = {root, fmt::format("kept out of the kernel of {} (node {}): {}", ir::op_name(g_.node(root).op), root, reason)};
     }
   }
 
@@ -97,7 +186,9 @@ class Fusion {
     const ir::Node& n = g_.node(p);
     if (never(n)) return "fuse = never";
     if (!is_loop_op(n)) {
-      if (can_root(n)) return fmt::format("a {} result is not fused into its consumers (kernels end at reductions)", ir::op_name(n.op));
+      if (can_root(n))
+        return fmt::format("a {} result joins a consumer's kernel only when the consumer has one element per row (an "
+                           "epilogue), which this one does not", ir::op_name(n.op));
       return "not a loop op";  // matmul: never recorded as a refusal
     }
     // A value read outside the kernel becomes one of its outputs; outputs share the kernel's iteration space.
@@ -215,8 +306,10 @@ class Fusion {
     }
     std::vector<TensorType> types;
     for (Value v : results) types.push_back(g_.type(v));
-    const ir::Node& root = g_.node(members.back());
-    ir::Attrs attrs{{"kind", std::string(kind_of(root))}};
+    std::string_view kind = "loop";
+    for (NodeId id : members)
+      if (kind_of(g_.node(id)) != "loop") kind = kind_of(g_.node(id));
+    ir::Attrs attrs{{"kind", std::string(kind)}};
     // A kernel with one result takes that value's name, so dumps keep the user's names.
     std::string name = results.size() == 1 ? g_.node(results[0]).name : "";
     NodeId fused = g_.add_typed_node(OpKind::fused, operands, attrs, types, SourceLoc(g_.node(members.back()).loc), name);
@@ -231,7 +324,7 @@ class Fusion {
   std::vector<std::vector<NodeId>> users_;
   std::set<NodeId> escapes_;
   std::vector<std::vector<NodeId>> groups_;
-  std::map<NodeId, std::string> refusals_;
+  std::map<NodeId, std::pair<NodeId, std::string>> refusals_;  ///< node -> (root of the kernel it was kept out of, why)
 };
 
 bool has_grad_nodes(const ir::Graph& g) {

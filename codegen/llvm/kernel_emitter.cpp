@@ -154,9 +154,7 @@ class KernelEmitter {
     for (std::size_t d = 0; d < space_.size(); ++d) flat = b_.CreateAdd(flat, b_.CreateMul(index_[d], b_.getInt64(strides[d])));
     for (std::size_t k = 0; k < body_.outputs.size(); ++k) {
       ir::Value out = body_.outputs[k];
-      ir::OpCategory c = body_.node(out).info().category;
-      bool per_row = c == ir::OpCategory::Reduction || c == ir::OpCategory::Normalize || c == ir::OpCategory::Loss;
-      if ((root && &body_.node(out) == root) || per_row || after_roots_.at(out.node)) continue;
+      if ((root && &body_.node(out) == root) || per_row(out)) continue;
       llvm::Type* t = storage_type(ctx_, body_.type(out).dtype);
       b_.CreateStore(emit(out, identity()), b_.CreateGEP(t, outputs_[k], flat));
     }
@@ -184,7 +182,7 @@ class KernelEmitter {
   /// their results (the epilogue) are computed once per row, after it.
   void emit_reduce(llvm::Value* begin, llvm::Value* end) {
     std::vector<const ir::Node*> roots = reduction_roots(body_);
-    const auto& axes = roots[0]->attrs.get_ints("axes");
+    std::vector<std::int64_t> axes = reduced_axes(body_, *roots[0]);
     std::vector<std::size_t> kept, reduced;
     for (std::size_t d = 0; d < space_.size(); ++d)
       (axes.empty() || std::find(axes.begin(), axes.end(), static_cast<std::int64_t>(d)) != axes.end() ? reduced : kept).push_back(d);
@@ -258,12 +256,22 @@ class KernelEmitter {
     });
   }
 
+  /// Whether output `out` of a reduction kernel is stored once per row (a reduction's result, a value computed
+  /// from one, or any other value with one element per row) rather than at every element of the space.
+  bool per_row(ir::Value out) const {
+    const ir::Node& n = body_.node(out);
+    ir::OpCategory c = n.info().category;
+    if (c == ir::OpCategory::Reduction || c == ir::OpCategory::Normalize || c == ir::OpCategory::Loss) return true;
+    const ir::Node* root = reduction_root(body_);
+    return after_roots_.at(out.node) || (root && root->info().category == ir::OpCategory::Reduction && n.results[0].shape != space_);
+  }
+
   /// Stores the reductions' results and their epilogue at `row` (their shapes all have one element per row).
   void store_row_outputs(llvm::Value* row) {
     memo_.clear();
     for (std::size_t k = 0; k < body_.outputs.size(); ++k) {
       ir::Value out = body_.outputs[k];
-      if (!after_roots_.at(out.node) && !finished_.count(out.node)) continue;
+      if (!per_row(out)) continue;
       const Shape& shape = body_.type(out).shape;
       Index at(shape.size());
       llvm::Value* rest = row;
@@ -504,6 +512,13 @@ class KernelEmitter {
 
 }  // namespace
 
+std::vector<std::int64_t> reduced_axes(const ir::Graph& body, const ir::Node& n) {
+  std::vector<std::int64_t> axes = n.attrs.get_ints("axes");
+  if (axes.empty())
+    for (std::int64_t d = 0; d < body.type(n.operands[0]).rank(); ++d) axes.push_back(d);
+  return axes;
+}
+
 std::vector<const ir::Node*> reduction_roots(const ir::Graph& body) {
   std::vector<const ir::Node*> roots;
   for (ir::NodeId id : ir::topological_order(body)) {
@@ -514,7 +529,7 @@ std::vector<const ir::Node*> reduction_roots(const ir::Graph& body) {
   for (const ir::Node* r : roots) {
     bool shares = r->info().category == ir::OpCategory::Reduction && roots[0]->info().category == ir::OpCategory::Reduction &&
                   r->op != OpKind::logsumexp && roots[0]->op != OpKind::logsumexp &&
-                  r->attrs.get_ints("axes") == roots[0]->attrs.get_ints("axes") &&
+                  reduced_axes(body, *r) == reduced_axes(body, *roots[0]) &&
                   body.type(r->operands[0]).shape == body.type(roots[0]->operands[0]).shape;
     if (r != roots[0] && !shares)
       raise(r->loc, "llvm backend: kernel {} has a {} that cannot share a pass with its {}", body.name(),
@@ -549,7 +564,8 @@ Shape kernel_space(const ir::Graph& body) {
   std::vector<bool> after = computed_after_roots(body);
   for (ir::Value v : body.outputs) {
     const ir::Node& n = body.node(v);
-    bool per_row = root && (after[v.node] || n.info().category == root->info().category);
+    bool per_row = root && (after[v.node] || n.info().category == root->info().category ||
+                            (root->info().category == ir::OpCategory::Reduction && body.type(v).shape != space));
     bool fits = per_row ? num_elements(body.type(v).shape) == num_elements(root->results[0].shape) : body.type(v).shape == space;
     if (!fits)
       throw Error("llvm backend: the outputs of kernel " + body.name() + " differ in shape (" + to_string(space) +

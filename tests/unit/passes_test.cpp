@@ -199,3 +199,22 @@ TEST_CASE("every op in the table prints and parses back identically") {
     CHECK(seen.count(static_cast<ir::OpKind>(i)) == 1);
   }
 }
+
+TEST_CASE("the logistic-regression training step is at most 3 kernels plus its matmuls") {
+  const int N = 1000;
+  Graph g;
+  Tensor X = g.input("X", {2, N}), y = g.input("y", {N});
+  Tensor w = g.shared("w", Array::randn({2}, 1)), b = g.shared("b", Array::scalar(0.0f));
+  Tensor h = 1.0f / (1.0f + exp(-matmul(transpose(X), w) - b));
+  Tensor cost = (1.0f / N) * sum(-y * log(h) - (1.0f - y) * log(1.0f - h)) + 0.001f * sum(pow(w, 2.0f));
+  std::vector<Tensor> gr = grad(cost, {w, b});
+  Function train = compile({X, y}, {cost}, {{w, w - 1.0f * gr[0]}, {b, b - 1.0f * gr[1]}});
+  const ir::Graph& fn = train.graph();
+  std::map<std::string, int> counts;
+  for (ir::NodeId id : ir::topological_order(fn))
+    if (fn.node(id).info().category != ir::OpCategory::Param) ++counts[std::string(ir::op_name(fn.node(id).op))];
+  INFO(train.ir());
+  CHECK(counts["fused"] <= 3);
+  CHECK(counts["matmul"] == 2);
+  CHECK(counts.size() == 2);  // nothing but kernels and matmuls
+}
