@@ -187,8 +187,8 @@ class Fusion {
     if (never(n)) return "fuse = never";
     if (!is_loop_op(n)) {
       if (can_root(n))
-        return fmt::format("a {} result joins a consumer's kernel only when the consumer has one element per row (an "
-                           "epilogue), which this one does not", ir::op_name(n.op));
+        return fmt::format("a {} result can join its consumer's kernel only as the per-row epilogue of a kernel with "
+                           "the same rows", ir::op_name(n.op));
       return "not a loop op";  // matmul: never recorded as a refusal
     }
     // A value read outside the kernel becomes one of its outputs; outputs share the kernel's iteration space.
