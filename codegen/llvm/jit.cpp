@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+#include <fmt/format.h>
+
 #include <llvm/Analysis/TargetLibraryInfo.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
@@ -44,6 +46,52 @@ void initialize_llvm() {
   });
 }
 
+/// Vector variants of glibc's libmvec that LLVM 19's LIBMVEC_X86 table lacks: tanh, log1p and expm1 (glibc 2.35+)
+/// and every AVX-512 variant (LLVM maps only up to AVX2, 8 floats). Chosen over SLEEF because LLVM 19 maps
+/// SLEEF's GNU-ABI names for AArch64 only, and libmvec ships with glibc (documented bound: 4 ulp).
+void add_libmvec_variants(llvm::TargetLibraryInfoImpl& tlii, bool avx512) {
+  struct Function {
+    const char* name;
+    const char* intrinsic;  ///< "llvm.<name>" when LLVM has one
+    int arity;
+  };
+  constexpr Function kFunctions[] = {{"exp", "llvm.exp", 1},   {"log", "llvm.log", 1}, {"pow", "llvm.pow", 2},
+                                     {"tanh", nullptr, 1},     {"log1p", nullptr, 1},  {"expm1", nullptr, 1}};
+  struct Isa {
+    char code;
+    int float_lanes;
+  };
+  static std::vector<std::string> names;  // VecDesc holds StringRefs: the strings must outlive every TLII
+  static std::vector<llvm::VecDesc> descriptors;
+  if (descriptors.empty()) {
+    names.reserve(256);
+    for (Isa isa : {Isa{'d', 8}, Isa{'e', 16}})
+      for (const Function& f : kFunctions)
+        for (bool single : {true, false}) {
+          int lanes = single ? isa.float_lanes : isa.float_lanes / 2;
+          std::string params(static_cast<std::size_t>(f.arity), 'v');
+          std::string suffix = single ? "f" : "";
+          std::string vector = fmt::format("_ZGV{}N{}{}_{}{}", isa.code, lanes, params, f.name, suffix);
+          std::string abi = fmt::format("_ZGV_LLVM_N{}{}", lanes, params);
+          std::vector<std::string> scalars{std::string(f.name) + suffix};
+          if (f.intrinsic) scalars.push_back(fmt::format("{}.{}", f.intrinsic, single ? "f32" : "f64"));
+          for (const std::string& scalar : scalars) {
+            names.push_back(scalar);
+            const std::string& scalar_name = names.back();
+            names.push_back(vector);
+            const std::string& vector_name = names.back();
+            names.push_back(abi);
+            descriptors.emplace_back(scalar_name, vector_name, llvm::ElementCount::getFixed(static_cast<unsigned>(lanes)),
+                                     false, names.back());
+          }
+        }
+  }
+  std::vector<llvm::VecDesc> usable;
+  for (const llvm::VecDesc& d : descriptors)
+    if (avx512 || d.getVectorFnName().substr(4, 1) != "e") usable.push_back(d);
+  tlii.addVectorizableFunctions(usable);
+}
+
 /// O3 for the host CPU, with libmvec as the vector library and 512-bit vectors where the CPU has them.
 void optimize(llvm::Module& module, llvm::TargetMachine& machine) {
   for (llvm::Function& f : module) {
@@ -59,6 +107,7 @@ void optimize(llvm::Module& module, llvm::TargetMachine& machine) {
   llvm::PassBuilder builder(&machine);
   llvm::TargetLibraryInfoImpl tlii(machine.getTargetTriple());
   tlii.addVectorizableFunctionsFromVecLib(llvm::TargetLibraryInfoImpl::LIBMVEC_X86, machine.getTargetTriple());
+  add_libmvec_variants(tlii, machine.getTargetFeatureString().contains("+avx512f"));
   fam.registerPass([&] { return llvm::TargetLibraryAnalysis(tlii); });
   builder.registerModuleAnalyses(mam);
   builder.registerCGSCCAnalyses(cgam);

@@ -19,7 +19,8 @@ using KernelFn = void (*)(void* const* buffers, std::int64_t begin, std::int64_t
 /// The iteration space of a kernel body: the shape its elementwise values (and extra outputs) share; for a body
 /// that ends in a reduction, normalization or loss, the shape of that op's operand.
 Shape kernel_space(const ir::Graph& body);
-/// How many independent rows a kernel has: for elementwise bodies all dimensions but the last, for reductions
+/// How many independent rows a kernel has: for elementwise bodies all dimensions but the last times the blocks
+/// of (at most 8192 elements of) the last, for reductions
 /// one row per output element, for softmax-like ops one row per position of the other axes.
 std::int64_t kernel_rows(const ir::Graph& body);
 

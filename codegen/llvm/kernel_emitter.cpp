@@ -161,14 +161,21 @@ class KernelEmitter {
   }
 
   /// Elementwise: rows are all dimensions but the last; the inner loop runs over the last.
+  /// Elementwise: a row is one block of at most kLoopBlock elements of the last dimension (so a long vector still
+  /// splits over threads); the inner loop runs over the block.
   void emit_loop(llvm::Value* begin, llvm::Value* end) {
     index_.assign(space_.size(), nullptr);
     std::vector<std::size_t> outer;
     for (std::size_t d = 0; d + 1 < space_.size(); ++d) outer.push_back(d);
+    std::int64_t last = space_.empty() ? 1 : space_.back();
+    std::int64_t blocks = (last + kLoopBlock - 1) / kLoopBlock;
     loop(begin, end, [&](llvm::Value* row) {
-      unflatten(row, outer);
-      std::int64_t inner = space_.empty() ? 1 : space_.back();
-      loop(b_.getInt64(0), b_.getInt64(inner), [&](llvm::Value* j) {
+      llvm::Value* block = b_.CreateURem(row, b_.getInt64(blocks));
+      unflatten(b_.CreateUDiv(row, b_.getInt64(blocks)), outer);
+      llvm::Value* first = b_.CreateMul(block, b_.getInt64(kLoopBlock));
+      llvm::Value* past = b_.CreateAdd(first, b_.getInt64(kLoopBlock));
+      past = b_.CreateSelect(b_.CreateICmpSLT(past, b_.getInt64(last)), past, b_.getInt64(last));
+      loop(first, past, [&](llvm::Value* j) {
         if (!space_.empty()) index_.back() = j;
         memo_.clear();
         store_loop_outputs(nullptr);
@@ -580,7 +587,8 @@ std::int64_t kernel_rows(const ir::Graph& body) {
   if (!root) {
     std::int64_t rows = 1;
     for (std::size_t d = 0; d + 1 < space.size(); ++d) rows *= space[d];
-    return rows;
+    std::int64_t last = space.empty() ? 1 : space.back();
+    return rows * ((last + kLoopBlock - 1) / kLoopBlock);
   }
   if (root->info().category == ir::OpCategory::Reduction) return std::max<std::int64_t>(num_elements(root->results[0].shape), 1);
   std::size_t axis = root->op == OpKind::softmax_cross_entropy ? space.size() - 1 : static_cast<std::size_t>(root->attrs.get_int("axis"));

@@ -7,6 +7,9 @@
 
 namespace loom::codegen::llvm_backend {
 
+/// Elementwise kernels split their last dimension into rows of at most this many elements.
+inline constexpr std::int64_t kLoopBlock = 8192;
+
 /// Adds `void <body name>(ptr buffers, i64 begin, i64 end)` to `module`.
 void emit_kernel(const ir::Graph& body, llvm::Module& module);
 
