@@ -299,13 +299,19 @@ class KernelEmitter {
     for (std::size_t d = 0; d < space_.size(); ++d)
       if (d != axis) others.push_back(d);
     index_.assign(space_.size(), nullptr);
-    llvm::Type* f64 = b_.getDoubleTy();
-    LlvmMath math{b_, module_, f64};
     ir::Value operand = root.operands[0];
     DType in_dtype = body_.type(operand).dtype;
+    // f32 rows compute in f32 (16 lanes, within the tested 1e-5 of the interpreter's double); others in double.
+    llvm::Type* ct = in_dtype == DType::f32 && root.results[0].dtype == DType::f32 ? b_.getFloatTy() : b_.getDoubleTy();
+    LlvmMath math{b_, module_, ct};
     std::size_t root_output = output_index(root);
     llvm::Type* out_type = storage_type(ctx_, root.results[0].dtype);
     std::vector<std::int64_t> strides = row_major_strides(space_);
+    auto output_at = [&] {
+      llvm::Value* flat = b_.getInt64(0);
+      for (std::size_t d = 0; d < space_.size(); ++d) flat = b_.CreateAdd(flat, b_.CreateMul(index_[d], b_.getInt64(strides[d])));
+      return b_.CreateGEP(out_type, outputs_[root_output], flat);
+    };
     loop(begin, end, [&](llvm::Value* row) {
       unflatten(row, others);
       auto along = [&](bool store, const std::function<void(llvm::Value* x, llvm::Value* k)>& fold) {
@@ -313,20 +319,22 @@ class KernelEmitter {
           index_[axis] = k;
           memo_.clear();
           if (store) store_loop_outputs(&root);
-          fold(to_compute(emit(operand, identity()), in_dtype, f64), k);
+          fold(to_compute(emit(operand, identity()), in_dtype, ct), k);
         });
       };
-      llvm::Value* peak = slot(f64, math.constant(-std::numeric_limits<double>::infinity()));
+      // maxnum ignores NaN as std::max(peak, x) does, and vectorizes as a reduction.
+      llvm::Value* peak = slot(ct, math.constant(-std::numeric_limits<double>::infinity()));
       along(true, [&](llvm::Value* x, llvm::Value*) {
-        llvm::Value* p = b_.CreateLoad(f64, peak);
-        b_.CreateStore(b_.CreateSelect(b_.CreateFCmpOLT(p, x), x, p), peak);
+        b_.CreateStore(b_.CreateBinaryIntrinsic(llvm::Intrinsic::maxnum, b_.CreateLoad(ct, peak), x), peak);
       });
-      llvm::Value* p = b_.CreateLoad(f64, peak);
-      llvm::Value* total = slot(f64, math.constant(0.0));
+      llvm::Value* p = b_.CreateLoad(ct, peak);
+      llvm::Value* total = slot(ct, math.constant(0.0));
       along(false, [&](llvm::Value* x, llvm::Value*) {
-        add_to(total, math.exp(b_.CreateFSub(x, p)));
+        llvm::Value* e = math.exp(b_.CreateFSub(x, p));
+        add_to(total, e);
+        if (root.op == OpKind::softmax) b_.CreateStore(from_compute(e, root.results[0].dtype), output_at());  // scaled below
       });
-      llvm::Value* sum = b_.CreateLoad(f64, total);
+      llvm::Value* sum = b_.CreateLoad(ct, total);
       if (root.op == OpKind::softmax_cross_entropy) {
         // loss = peak + log(total) - x[label]; the label is read at this row.
         index_[axis] = b_.getInt64(0);
@@ -337,21 +345,28 @@ class KernelEmitter {
         label = b_.CreateSelect(valid, label, b_.getInt64(0));
         index_[axis] = label;
         memo_.clear();
-        llvm::Value* picked = to_compute(emit(operand, identity()), in_dtype, f64);
+        llvm::Value* picked = to_compute(emit(operand, identity()), in_dtype, ct);
         llvm::Value* loss = b_.CreateSelect(valid, b_.CreateFSub(b_.CreateFAdd(p, math.log(sum)), picked),
                                             math.constant(std::numeric_limits<double>::quiet_NaN()));
         b_.CreateStore(from_compute(loss, root.results[0].dtype), b_.CreateGEP(out_type, outputs_[root_output], row));
         return;
       }
+      if (root.op == OpKind::softmax) {  // the exponentials are stored: divide them in place
+        loop(b_.getInt64(0), b_.getInt64(space_[axis]), [&](llvm::Value* k) {
+          index_[axis] = k;
+          llvm::Value* at = output_at();
+          llvm::Value* e = to_compute(b_.CreateLoad(out_type, at), root.results[0].dtype, ct);
+          b_.CreateStore(from_compute(b_.CreateFDiv(e, sum), root.results[0].dtype), at);
+        });
+        return;
+      }
+      llvm::Value* log_sum = math.log(sum);
       along(false, [&](llvm::Value* x, llvm::Value*) {
-        llvm::Value* shifted = b_.CreateFSub(x, p);
-        llvm::Value* y = root.op == OpKind::softmax ? b_.CreateFDiv(math.exp(shifted), sum) : b_.CreateFSub(shifted, math.log(sum));
-        llvm::Value* flat = b_.getInt64(0);
-        for (std::size_t d = 0; d < space_.size(); ++d) flat = b_.CreateAdd(flat, b_.CreateMul(index_[d], b_.getInt64(strides[d])));
-        b_.CreateStore(from_compute(y, root.results[0].dtype), b_.CreateGEP(out_type, outputs_[root_output], flat));
+        b_.CreateStore(from_compute(b_.CreateFSub(b_.CreateFSub(x, p), log_sum), root.results[0].dtype), output_at());
       });
     });
   }
+
 
   /// The index of a per-row value (the loss's shape: every axis but the last) at the current row.
   Index row_index(const std::vector<std::size_t>& others) const {
