@@ -15,7 +15,7 @@ void BM_Matmul_OneDnnDirect(benchmark::State& state) {
   ir::Node node{ir::OpKind::matmul, {}, {}, {{DType::f32, {m, n}}}, "", {}, false, nullptr};
   auto primitive = codegen::onednn::Matmul::create(node, {DType::f32, {m, k}}, {DType::f32, {k, n}});
   Array a = Array::randn({m, k}, 1), b = Array::randn({k, n}, 2), c(DType::f32, {m, n});
-  for (auto _ : state) primitive->run(a.raw(), b.raw(), c.raw());
+  for (auto _ : state) primitive->run(a.raw(), b.raw(), nullptr, c.raw());
   state.SetItemsProcessed(state.iterations() * 2 * m * k * n);
 }
 

@@ -59,7 +59,42 @@ struct Step {
   std::int64_t rows = 0, elements = 0;
   std::unique_ptr<onednn::Matmul> matmul;
   std::vector<LabelCheck> labels;
+  /// For a matmul: which operands are a, b and the bias (-1 for none).
+  int a = 0, b = 1, bias = -1;
 };
+
+/// A "matmul" kernel (matmul, bias add, activation) as one oneDNN primitive with a bias and a post-op.
+Step matmul_kernel_step(NodeId id, const ir::Node& fused, const ir::Graph& outer) {
+  const ir::Graph& body = *fused.body;
+  auto operand_of = [&](ir::Value inner) {
+    for (std::size_t k = 0; k < body.inputs.size(); ++k)
+      if (body.inputs[k] == inner.node) return static_cast<int>(k);
+    raise(fused.loc, "jit: a matmul kernel's operand is not one of its parameters");
+  };
+  Step step{id, Step::Kind::matmul_f32};
+  onednn::Epilogue epilogue;
+  const ir::Node* matmul = nullptr;
+  for (ir::NodeId k : ir::topological_order(body)) {
+    const ir::Node& n = body.node(k);
+    if (n.op == OpKind::matmul) {
+      matmul = &n;
+      step.a = operand_of(n.operands[0]);
+      step.b = operand_of(n.operands[1]);
+    } else if (n.op == OpKind::add) {
+      epilogue.bias = true;
+      step.bias = operand_of(body.node(n.operands[0]).op == OpKind::matmul ? n.operands[1] : n.operands[0]);
+    } else if (n.info().category == ir::OpCategory::Elementwise) {
+      epilogue.activation = n.op;
+      // oneDNN's relu takes the negative slope as alpha (0 for relu); elu takes its alpha.
+      epilogue.alpha = n.op == OpKind::leaky_relu ? n.attrs.get_float("alpha", 0.01)
+                       : n.op == OpKind::elu      ? n.attrs.get_float("alpha", 1.0)
+                                                  : 0.0;
+    }
+  }
+  step.matmul = onednn::Matmul::create(*matmul, outer.type(fused.operands[static_cast<std::size_t>(step.a)]),
+                                       outer.type(fused.operands[static_cast<std::size_t>(step.b)]), epilogue);
+  return step;
+}
 
 std::vector<LabelCheck> label_checks(const ir::Graph& body) {
   std::vector<LabelCheck> checks;
@@ -95,7 +130,12 @@ class JitExecutable final : public Executable {
           steps_.push_back(std::move(step));
           continue;
         }
-        case ir::OpCategory::Kernel: break;
+        case ir::OpCategory::Kernel:
+          if (n.attrs.get_string("kind") == "matmul") {
+            steps_.push_back(matmul_kernel_step(id, n, graph_));
+            continue;
+          }
+          break;
         default: n.body = single_op_body(n, id); break;  // an op left outside every kernel becomes one
       }
       auto body = std::make_shared<ir::Graph>(*n.body);
@@ -144,7 +184,8 @@ class JitExecutable final : public Executable {
             return args;
           });
       } else if (step.kind == Step::Kind::matmul_f32) {
-        step.matmul->run(value_of(n.operands[0]).raw(), value_of(n.operands[1]).raw(), results[0].raw());
+        auto operand = [&](int k) { return value_of(n.operands[static_cast<std::size_t>(k)]).raw(); };
+        step.matmul->run(operand(step.a), operand(step.b), step.bias >= 0 ? operand(step.bias) : nullptr, results[0].raw());
       } else {
         matmul_f64(n, value_of(n.operands[0]), value_of(n.operands[1]), results[0]);
       }

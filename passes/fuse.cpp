@@ -59,9 +59,11 @@ class Fusion {
   }
 
   bool run() {
+    group_matmul_epilogues();
     for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
       NodeId id = *it;
       const ir::Node& n = g_.node(id);
+      if (is_matmul_group(group_of_[id])) continue;  // complete already
       if (group_of_[id] < 0) {
         if (!can_root(n)) continue;
         group_of_[id] = static_cast<int>(groups_.size());
@@ -84,6 +86,45 @@ class Fusion {
 
  private:
   static bool never(const ir::Node& n) { return n.attrs.get_string("fuse") == "never"; }
+
+  /// The only user of `id`, if it has exactly one and its value is not a function result.
+  std::optional<NodeId> only_user(NodeId id) const {
+    if (users_[id].size() != 1 || escapes_.count(id)) return std::nullopt;
+    return users_[id][0];
+  }
+
+  /// An f32 matmul followed by a bias add (a vector along the last dimension) and optionally an activation that
+  /// oneDNN applies as a post-op becomes a "matmul" kernel: oneDNN computes it in one primitive (the epilogue
+  /// never makes a pass of its own). Formed first, so no other kernel takes these nodes.
+  void group_matmul_epilogues() {
+    static const std::set<OpKind> kActivations = {OpKind::relu, OpKind::leaky_relu, OpKind::tanh, OpKind::sigmoid, OpKind::elu};
+    for (NodeId id : order_) {
+      const ir::Node& m = g_.node(id);
+      auto is_constant = [&](Value v) { return g_.node(v).op == OpKind::constant; };
+      if (m.op != OpKind::matmul || m.results[0].dtype != DType::f32 || m.results[0].rank() < 2 || never(m) ||
+          is_constant(m.operands[0]) || is_constant(m.operands[1]))
+        continue;
+      auto add = only_user(id);
+      if (!add || g_.node(*add).op != OpKind::add || never(g_.node(*add)) || group_of_[*add] >= 0) continue;
+      const ir::Node& a = g_.node(*add);
+      ir::Value bias = a.operands[0].node == id ? a.operands[1] : a.operands[0];
+      const Shape& bias_shape = g_.type(bias).shape;
+      std::int64_t n = m.results[0].shape.back();
+      bool along_last = num_elements(bias_shape) == n && !bias_shape.empty() && bias_shape.back() == n &&
+                        bias_shape.size() <= m.results[0].shape.size() && a.results[0] == m.results[0] && bias.node != id &&
+                        !is_constant(bias);
+      if (!along_last) continue;
+      std::vector<NodeId> members{id, *add};
+      if (auto act = only_user(*add); act && kActivations.count(g_.node(*act).op) && !never(g_.node(*act)) && group_of_[*act] < 0)
+        members.push_back(*act);
+      int group = static_cast<int>(groups_.size());
+      for (NodeId member : members) group_of_[member] = group;
+      groups_.push_back(members);
+      matmul_groups_.insert(group);
+    }
+  }
+
+  bool is_matmul_group(int group) const { return group >= 0 && matmul_groups_.count(group) > 0; }
 
   /// The axes a reduction reduces, with "all" spelled out (axes = [] and axes = [0, 1] on a matrix are the same).
   std::vector<std::int64_t> reduced_axes(const ir::Node& n) const {
@@ -122,6 +163,7 @@ class Fusion {
 
   /// Whether group b may join group a (a keeps its first member, which is its root when it has one).
   bool can_merge(std::size_t a, std::size_t b) {
+    if (is_matmul_group(static_cast<int>(a)) || is_matmul_group(static_cast<int>(b))) return false;
     const std::vector<NodeId>&ga = groups_[a], &gb = groups_[b];
     const ir::Node& front = g_.node(ga.front());
     if (never(front)) return false;
@@ -309,6 +351,7 @@ class Fusion {
     std::string_view kind = "loop";
     for (NodeId id : members)
       if (kind_of(g_.node(id)) != "loop") kind = kind_of(g_.node(id));
+    if (g_.node(members.front()).op == OpKind::matmul) kind = "matmul";
     ir::Attrs attrs{{"kind", std::string(kind)}};
     // A kernel with one result takes that value's name, so dumps keep the user's names.
     std::string name = results.size() == 1 ? g_.node(results[0]).name : "";
@@ -325,6 +368,7 @@ class Fusion {
   std::set<NodeId> escapes_;
   std::vector<std::vector<NodeId>> groups_;
   std::map<NodeId, std::pair<NodeId, std::string>> refusals_;  ///< node -> (root of the kernel it was kept out of, why)
+  std::set<int> matmul_groups_;  ///< node -> (root of the kernel it was kept out of, why)
 };
 
 bool has_grad_nodes(const ir::Graph& g) {

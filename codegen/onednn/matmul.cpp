@@ -1,5 +1,7 @@
 #include "loom/codegen/onednn/matmul.h"
 
+#include <unordered_map>
+
 #include <oneapi/dnnl/dnnl.hpp>
 
 namespace loom::codegen::onednn {
@@ -23,7 +25,8 @@ dnnl::memory::desc describe(const Shape& stored, bool transposed, std::int64_t b
 
 class OneDnnMatmul final : public Matmul {
  public:
-  OneDnnMatmul(const ir::Node& node, const TensorType& a, const TensorType& b) : engine_(dnnl::engine::kind::cpu, 0) {
+  OneDnnMatmul(const ir::Node& node, const TensorType& a, const TensorType& b, const Epilogue& epilogue)
+      : engine_(dnnl::engine::kind::cpu, 0), bias_(epilogue.bias) {
     bool ta = node.attrs.get_int("transpose_a") != 0, tb = node.attrs.get_int("transpose_b") != 0;
     bool batched = a.rank() == 3;
     std::int64_t batch = batched ? a.shape[0] : 1;
@@ -35,28 +38,57 @@ class OneDnnMatmul final : public Matmul {
     std::int64_t m = a_md_.dims()[batched ? 1 : 0], n = b_md_.dims()[batched ? 2 : 1];
     c_md_ = batched ? dnnl::memory::desc(dims{batch, m, n}, dnnl::memory::data_type::f32, dims{m * n, n, 1})
                     : dnnl::memory::desc(dims{m, n}, dnnl::memory::data_type::f32, dims{n, 1});
-    primitive_ = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_md_, b_md_, c_md_), engine_));
+    dnnl::primitive_attr attr;
+    if (epilogue.activation != ir::OpKind::stop_gradient) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.0f, eltwise_algorithm(epilogue.activation), static_cast<float>(epilogue.alpha), 0.0f);
+      attr.set_post_ops(ops);
+    }
+    if (bias_) {
+      // A vector along the last dimension, broadcast over the rows (and batches).
+      dims bias_dims = batched ? dims{1, 1, n} : dims{1, n};
+      dims strides = batched ? dims{n, n, 1} : dims{n, 1};
+      bias_md_ = dnnl::memory::desc(bias_dims, dnnl::memory::data_type::f32, strides);
+      primitive_ = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_md_, b_md_, bias_md_, c_md_), attr, engine_));
+    } else {
+      primitive_ = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_md_, b_md_, c_md_), attr, engine_));
+    }
   }
 
-  void run(const void* a, const void* b, void* out) const override {
+  void run(const void* a, const void* b, const void* bias, void* out) const override {
     dnnl::stream stream(engine_);
     dnnl::memory a_mem(a_md_, engine_, const_cast<void*>(a)), b_mem(b_md_, engine_, const_cast<void*>(b)),
         c_mem(c_md_, engine_, out);
-    primitive_.execute(stream, {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
+    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}};
+    if (bias_) args.emplace(DNNL_ARG_BIAS, dnnl::memory(bias_md_, engine_, const_cast<void*>(bias)));
+    primitive_.execute(stream, args);
     stream.wait();
   }
 
  private:
+  static dnnl::algorithm eltwise_algorithm(ir::OpKind activation) {
+    switch (activation) {
+      case ir::OpKind::relu:
+      case ir::OpKind::leaky_relu: return dnnl::algorithm::eltwise_relu;  // alpha is the negative slope
+      case ir::OpKind::tanh: return dnnl::algorithm::eltwise_tanh;
+      case ir::OpKind::sigmoid: return dnnl::algorithm::eltwise_logistic;
+      case ir::OpKind::elu: return dnnl::algorithm::eltwise_elu;
+      default: throw Error(std::string("onednn: no post-op for ") + std::string(ir::op_name(activation)));
+    }
+  }
+
   dnnl::engine engine_;
-  dnnl::memory::desc a_md_, b_md_, c_md_;
+  bool bias_;
+  dnnl::memory::desc a_md_, b_md_, c_md_, bias_md_;
   dnnl::matmul primitive_;
 };
 
 }  // namespace
 
-std::unique_ptr<Matmul> Matmul::create(const ir::Node& node, const TensorType& a, const TensorType& b) {
+std::unique_ptr<Matmul> Matmul::create(const ir::Node& node, const TensorType& a, const TensorType& b,
+                                       const Epilogue& epilogue) {
   try {
-    return std::make_unique<OneDnnMatmul>(node, a, b);
+    return std::make_unique<OneDnnMatmul>(node, a, b, epilogue);
   } catch (const dnnl::error& e) {
     raise(node.loc, "onednn: cannot create a matmul for {} x {}: {}", a.str(), b.str(), e.what());
   }

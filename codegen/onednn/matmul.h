@@ -9,13 +9,23 @@
 
 namespace loom::codegen::onednn {
 
+/// What oneDNN applies to the product inside the same primitive: a bias along the last dimension and an
+/// activation (post-op).
+struct Epilogue {
+  bool bias = false;
+  ir::OpKind activation = ir::OpKind::stop_gradient;  ///< stop_gradient: none; else relu, leaky_relu, tanh, sigmoid, elu
+  double alpha = 0.0;                                  ///< leaky_relu's slope, elu's alpha
+};
+
 class Matmul {
  public:
   /// For a `matmul` node whose operands have types `a` and `b` (f32).
-  static std::unique_ptr<Matmul> create(const ir::Node& node, const TensorType& a, const TensorType& b);
+  static std::unique_ptr<Matmul> create(const ir::Node& node, const TensorType& a, const TensorType& b,
+                                        const Epilogue& epilogue = {});
   virtual ~Matmul() = default;
-  /// out = op(a) · op(b), on row-major buffers of the node's operand and result shapes.
-  virtual void run(const void* a, const void* b, void* out) const = 0;
+  /// out = activation(op(a) · op(b) + bias), on row-major buffers of the node's operand and result shapes; `bias`
+  /// is ignored without an epilogue bias.
+  virtual void run(const void* a, const void* b, const void* bias, void* out) const = 0;
 };
 
 }  // namespace loom::codegen::onednn

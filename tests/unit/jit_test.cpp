@@ -99,3 +99,32 @@ TEST_CASE("with dump_dir the JIT writes the kernels' LLVM IR and vectorized asse
   CHECK(assembly.find("vmulps") != std::string::npos);  // packed single-precision multiplies
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a matmul with a bias and an activation runs as one oneDNN primitive and matches the interpreter") {
+  Graph g;
+  Tensor x = g.input("x", {64, 33}), bias = g.input("bias", {17}), xb = g.input("xb", {3, 8, 33});
+  std::vector<Tensor> inputs = {x, bias, xb};
+  auto weights = [&] {  // a matmul of its own for each case (cse would merge equal ones)
+    inputs.push_back(g.input("w" + std::to_string(inputs.size()), {33, 17}));
+    return inputs.back();
+  };
+  std::vector<Tensor> outputs = {relu(matmul(x, weights()) + bias),    tanh(bias + matmul(x, weights())),
+                                 sigmoid(matmul(x, weights()) + bias), leaky_relu(matmul(x, weights()) + bias, 0.2),
+                                 elu(matmul(x, weights()) + bias, 0.7), matmul(x, weights()) + bias,
+                                 relu(matmul(xb, weights()) + bias)};
+  std::vector<Array> args;
+  for (const Tensor& t : inputs) args.push_back(Array::randn(t.shape(), 31 + args.size()));
+  Function jit = compile(inputs, outputs, {}, CompileOptions{.backend = Backend::jit});
+  std::string text = jit.ir();
+  INFO(text);
+  std::size_t matmul_kernels = 0;
+  for (std::size_t at = text.find("kind = \"matmul\""); at != std::string::npos; at = text.find("kind = \"matmul\"", at + 1))
+    ++matmul_kernels;
+  CHECK(matmul_kernels == outputs.size());
+  std::vector<Array> want = compile(inputs, outputs, {}, CompileOptions{.backend = Backend::interpreter})(args);
+  std::vector<Array> got = jit(args);
+  for (std::size_t k = 0; k < want.size(); ++k) {
+    INFO("output " << k);
+    check_close(want[k], got[k], 1e-5, 1e-5);
+  }
+}
