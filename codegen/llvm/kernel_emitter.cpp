@@ -322,10 +322,11 @@ class KernelEmitter {
           fold(to_compute(emit(operand, identity()), in_dtype, ct), k);
         });
       };
-      // maxnum ignores NaN as std::max(peak, x) does, and vectorizes as a reduction.
+      // llvm.maximum vectorizes as a reduction (maxnum would not, without no-NaN flags). It propagates NaN where
+      // the interpreter's std::max skips it, but a NaN in a row makes every output of that row NaN either way.
       llvm::Value* peak = slot(ct, math.constant(-std::numeric_limits<double>::infinity()));
       along(true, [&](llvm::Value* x, llvm::Value*) {
-        b_.CreateStore(b_.CreateBinaryIntrinsic(llvm::Intrinsic::maxnum, b_.CreateLoad(ct, peak), x), peak);
+        b_.CreateStore(b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, b_.CreateLoad(ct, peak), x), peak);
       });
       llvm::Value* p = b_.CreateLoad(ct, peak);
       llvm::Value* total = slot(ct, math.constant(0.0));
