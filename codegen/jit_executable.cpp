@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "loom/codegen/interpreter/interpreter.h"
 #include "loom/codegen/llvm/jit.h"
@@ -191,9 +192,17 @@ class JitExecutable final : public Executable {
       }
       values[step.node] = std::move(results);
     }
+    // A result computed by this call is handed out as is; a parameter, a constant, or a value handed out once
+    // already is copied, so no returned array aliases the caller's inputs, the state or another result.
     std::vector<Array> out;
-    for (ir::Value v : graph_.outputs) out.push_back(value_of(v).copy());
-    for (const auto& update : graph_.updates) out.push_back(value_of(update.second).copy());
+    std::set<std::pair<NodeId, std::uint32_t>> handed_out;
+    auto result = [&](ir::Value v) {
+      bool computed = graph_.node(v).info().category != ir::OpCategory::Param && !constants_.count(v.node);
+      bool fresh = handed_out.insert({v.node, v.index}).second;
+      out.push_back(computed && fresh ? value_of(v) : value_of(v).copy());
+    };
+    for (ir::Value v : graph_.outputs) result(v);
+    for (const auto& update : graph_.updates) result(update.second);
     return out;
   }
 

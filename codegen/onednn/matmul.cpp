@@ -56,7 +56,7 @@ class OneDnnMatmul final : public Matmul {
   }
 
   void run(const void* a, const void* b, const void* bias, void* out) const override {
-    dnnl::stream stream(engine_);
+    dnnl::stream& stream = stream_;
     dnnl::memory a_mem(a_md_, engine_, const_cast<void*>(a)), b_mem(b_md_, engine_, const_cast<void*>(b)),
         c_mem(c_md_, engine_, out);
     std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}};
@@ -78,6 +78,7 @@ class OneDnnMatmul final : public Matmul {
   }
 
   dnnl::engine engine_;
+  mutable dnnl::stream stream_{engine_};  ///< created once; calls on one executable are sequential
   bool bias_;
   dnnl::memory::desc a_md_, b_md_, c_md_, bias_md_;
   dnnl::matmul primitive_;
