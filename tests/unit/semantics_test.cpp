@@ -144,3 +144,16 @@ TEST_CASE("an f64 model trains on the interpreter") {
   CHECK(wv[0] == Approx(1.0).margin(1e-3));
   CHECK(wv[2] == Approx(-2.0).margin(1e-3));
 }
+
+TEST_CASE("a value returned twice and assigned to the state gives independent arrays, on both backends") {
+  for (Backend backend : {Backend::interpreter, Backend::jit}) {
+    Graph g;
+    Tensor w = g.shared("w", Array::from<float>({1, 2}));
+    Tensor y = w * 3.0f;
+    Function f = compile({}, {y, y}, {{w, y}}, CompileOptions{.backend = backend});
+    std::vector<Array> out = f({});
+    out[0].data<float>()[0] = -1.0f;
+    CHECK(out[1].to_vector<float>() == std::vector<float>{3, 6});
+    CHECK(w.get_value().to_vector<float>() == std::vector<float>{3, 6});
+  }
+}
