@@ -5,21 +5,16 @@
 #include <benchmark/benchmark.h>
 
 #include "bench_util.h"
+#include "logistic_regression_model.h"
 
 namespace {
 
 using namespace loom;
 
 void compile_logistic_regression() {
-  const int N = 1000;
   Graph g;
-  Tensor X = g.input("X", {2, N}), y = g.input("y", {N});
-  Tensor w = g.shared("w", Array::randn({2}, 1)), b = g.shared("b", Array::scalar(0.0f));
-  Tensor h = 1.0f / (1.0f + exp(-matmul(transpose(X), w) - b));
-  Tensor cost = (1.0f / N) * sum(-y * log(h) - (1.0f - y) * log(1.0f - h)) + 0.001f * sum(pow(w, 2.0f));
-  std::vector<Tensor> gr = grad(cost, {w, b});
-  benchmark::DoNotOptimize(
-      compile({X, y}, {cost}, {{w, w - 1.0f * gr[0]}, {b, b - 1.0f * gr[1]}}, CompileOptions{.backend = Backend::jit}));
+  models::LogisticRegression m = models::logistic_regression(g, 1000);
+  benchmark::DoNotOptimize(compile({m.X, m.y}, {m.cost}, m.updates, CompileOptions{.backend = Backend::jit}));
 }
 
 void BM_CompileLogisticRegression_Cold(benchmark::State& state) {

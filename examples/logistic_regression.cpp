@@ -11,6 +11,8 @@
 
 #include <loom/loom.h>
 
+#include "logistic_regression_model.h"
+
 using namespace loom;
 
 int main(int argc, char** argv) {
@@ -28,18 +30,11 @@ int main(int argc, char** argv) {
     for (int d = 0; d < 2; ++d) data.data<float>()[d * N + i] = mean + std::sqrt(0.1f) * noise.data<float>()[d * N + i];
   }
 
+  // The model (logistic_regression_model.h): h = 1/(1+exp(-(Xᵀw + b))), cost = mean cross-entropy + 0.001·Σw²,
+  // and one gradient-descent step as the updates.
   Graph g;
-  Tensor X = g.input("X", {2, N});
-  Tensor y = g.input("y", {N});
-  Tensor w = g.shared("w", Array::randn({2}, /*seed=*/1));
-  Tensor b = g.shared("b", Array::scalar(0.0f));
-  Tensor h = 1.0f / (1.0f + exp(-matmul(transpose(X), w) - b));
-  h.named("h");
-  Tensor cost = (1.0f / N) * sum(-y * log(h) - (1.0f - y) * log(1.0f - h)) + 0.001f * sum(pow(w, 2.0f));
-  cost.named("cost");
-  std::vector<Tensor> gr = grad(cost, {w, b});
-  Function train = compile({X, y}, {cost}, {{w, w - 1.0f * gr[0]}, {b, b - 1.0f * gr[1]}},
-                           CompileOptions{.dump_dir = dump_dir, .name = "train"});
+  models::LogisticRegression m = models::logistic_regression(g, N);
+  Function train = compile({m.X, m.y}, {m.cost}, m.updates, CompileOptions{.dump_dir = dump_dir, .name = "train"});
 
   std::printf("step  cost\n");
   for (int step = 1; step <= 50; ++step) {
@@ -47,12 +42,12 @@ int main(int argc, char** argv) {
     std::printf("%4d  %.6f\n", step, c);
   }
 
-  Array pred = eval(h > 0.5f, {{X, data}});
+  Array pred = eval(m.h > 0.5f, {{m.X, data}});
   int correct = 0;
   for (int i = 0; i < N; ++i) correct += (pred.data<bool>()[i] ? 1.0f : 0.0f) == labels.data<float>()[i];
   std::printf("training accuracy: %.3f\n", static_cast<double>(correct) / N);
-  std::vector<float> wv = w.get_value().to_vector<float>();
-  std::printf("w = (%.4f, %.4f), b = %.4f\n", wv[0], wv[1], b.get_value().item<float>());
+  std::vector<float> wv = m.w.get_value().to_vector<float>();
+  std::printf("w = (%.4f, %.4f), b = %.4f\n", wv[0], wv[1], m.b.get_value().item<float>());
 
   std::filesystem::path dumps = std::filesystem::path(dump_dir) / "train";
   std::printf("\n--- training function before autodiff (%s) ---\n", (dumps / "0000.input.loom").c_str());

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "compare.h"
+#include "logistic_regression_model.h"
 #include <loom/loom.h>
 
 #include "op_cases.h"
@@ -70,12 +71,8 @@ TEST_CASE("the logistic-regression training step gives the interpreter's costs o
   const int N = 1000;
   auto train_costs = [&](Backend backend) {
     Graph g;
-    Tensor X = g.input("X", {2, N}), y = g.input("y", {N});
-    Tensor w = g.shared("w", Array::randn({2}, 1)), b = g.shared("b", Array::scalar(0.0f));
-    Tensor h = 1.0f / (1.0f + exp(-matmul(transpose(X), w) - b));
-    Tensor cost = (1.0f / N) * sum(-y * log(h) - (1.0f - y) * log(1.0f - h)) + 0.001f * sum(pow(w, 2.0f));
-    std::vector<Tensor> gr = grad(cost, {w, b});
-    Function train = compile({X, y}, {cost}, {{w, w - 1.0f * gr[0]}, {b, b - 1.0f * gr[1]}}, CompileOptions{.backend = backend});
+    models::LogisticRegression m = models::logistic_regression(g, N);
+    Function train = compile({m.X, m.y}, {m.cost}, m.updates, CompileOptions{.backend = backend});
     Array data = Array::randn({2, N}, 3), labels(DType::f32, {N});
     for (int i = 0; i < N; ++i) labels.set(i, data.get(i) + data.get(N + i) > 0 ? 1.0 : 0.0);
     std::vector<float> costs;

@@ -13,6 +13,7 @@
 #include "loom/ir/parser.h"
 #include "loom/ir/printer.h"
 #include "loom/passes/pass.h"
+#include "logistic_regression_model.h"
 #include "op_cases.h"
 
 using namespace loom;
@@ -201,14 +202,9 @@ TEST_CASE("every op in the table prints and parses back identically") {
 }
 
 TEST_CASE("the logistic-regression training step is at most 3 kernels plus its matmuls") {
-  const int N = 1000;
   Graph g;
-  Tensor X = g.input("X", {2, N}), y = g.input("y", {N});
-  Tensor w = g.shared("w", Array::randn({2}, 1)), b = g.shared("b", Array::scalar(0.0f));
-  Tensor h = 1.0f / (1.0f + exp(-matmul(transpose(X), w) - b));
-  Tensor cost = (1.0f / N) * sum(-y * log(h) - (1.0f - y) * log(1.0f - h)) + 0.001f * sum(pow(w, 2.0f));
-  std::vector<Tensor> gr = grad(cost, {w, b});
-  Function train = compile({X, y}, {cost}, {{w, w - 1.0f * gr[0]}, {b, b - 1.0f * gr[1]}});
+  models::LogisticRegression m = models::logistic_regression(g, 1000);
+  Function train = compile({m.X, m.y}, {m.cost}, m.updates);
   const ir::Graph& fn = train.graph();
   std::map<std::string, int> counts;
   for (ir::NodeId id : ir::topological_order(fn))

@@ -5,18 +5,16 @@
 #include <catch2/catch.hpp>
 #include <loom/loom.h>
 
+#include "logistic_regression_model.h"
+
 using namespace loom;
 
 TEST_CASE("the logistic-regression demo's cost is stable at logits of plus and minus 100 under O2") {
   const int N = 4;
   Graph g;
-  Tensor X = g.input("X", {2, N});
-  Tensor y = g.input("y", {N});
-  Tensor w = g.shared("w", Array::from<float>({50.0f, 50.0f}));
-  Tensor b = g.shared("b", Array::scalar(0.0f));
-  Tensor h = 1.0f / (1.0f + exp(-matmul(transpose(X), w) - b));
-  Tensor cost = (1.0f / N) * sum(-y * log(h) - (1.0f - y) * log(1.0f - h)) + 0.001f * sum(pow(w, 2.0f));
-  std::vector<Tensor> gr = grad(cost, {w, b});
+  models::LogisticRegression m = models::logistic_regression(g, N, Array::from<float>({50.0f, 50.0f}));
+  Tensor X = m.X, y = m.y, cost = m.cost;
+  std::vector<Tensor> gr = grad(cost, {m.w, m.b});
   // Logits z = 100 * x: +100, -100, +100, -100; labels chosen so two points are confidently wrong.
   Array data = Array::from<float>({1, -1, 1, -1, 1, -1, 1, -1}, {2, N});
   Array labels = Array::from<float>({1, 0, 0, 1});
