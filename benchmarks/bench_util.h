@@ -3,6 +3,7 @@
 
 #include <omp.h>
 
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -32,6 +33,8 @@ class KernelRunner {
       buffers_.push_back(outputs_.back().raw());
     }
   }
+
+  const Array& output(std::size_t k) const { return outputs_.at(k); }
 
   /// One run over all rows, split in 64 chunks over the OpenMP threads (as the executor does).
   void run() {

@@ -3,6 +3,9 @@
 // Each benchmark reports bytes_per_second over the bytes a kernel must move (inputs read once, outputs written
 // once). The triad a[i] = b[i] + s * c[i] is the STREAM reference for what this machine's memory can do.
 
+#include <cmath>
+#include <cstdlib>
+
 #include <benchmark/benchmark.h>
 
 #include "bench_util.h"
@@ -60,5 +63,36 @@ void BM_Softmax_Kernel(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * 4096 * 1000 * 2 * 4);
 }
 BENCHMARK(BM_Softmax_Kernel)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+namespace {
+
+/// exp(x)·tanh(x) + log1p(x²) over 4M f32 in [-4, 4] with the vector math library named by `library`; reports
+/// the largest error against the same formula in double precision, relative to the size of its terms (the sum
+/// itself crosses zero).
+void BM_Transcendentals(benchmark::State& state, const char* library) {
+  using namespace loom;
+  constexpr std::int64_t n = 4 << 20;
+  ::setenv("LOOM_VECLIB", library, 1);
+  Graph g;
+  Tensor x = g.input("x", {n});
+  Function f = compile({x}, {exp(x) * tanh(x) + log1p(x * x)}, {}, CompileOptions{.backend = Backend::jit});
+  std::vector<Array> args = {Array::uniform({n}, -4.0, 4.0, 5)};
+  bench::KernelRunner kernel(f, args);
+  ::unsetenv("LOOM_VECLIB");
+  for (auto _ : state) kernel.run();
+  const float* in = args[0].data<float>();
+  const float* out = kernel.output(0).data<float>();
+  double worst = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    double v = in[i], a = std::exp(v) * std::tanh(v), b = std::log1p(v * v);
+    worst = std::max(worst, std::abs(out[i] - (a + b)) / std::max(std::abs(a) + std::abs(b), 1e-30));
+  }
+  state.counters["max_rel_err"] = worst;
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK_CAPTURE(BM_Transcendentals, libmvec, "libmvec")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Transcendentals, sleef, "sleef")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache python3
   llvm-19-dev llvm-19-tools libdnnl-dev libfmt-dev catch2 libbenchmark-dev
-  zlib1g-dev libcli11-dev dataset-fashion-mnist
+  zlib1g-dev libcli11-dev dataset-fashion-mnist libsleef-dev
 )
 
 missing=()

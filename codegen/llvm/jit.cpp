@@ -1,5 +1,8 @@
 #include "loom/codegen/llvm/jit.h"
 
+#include <cstdlib>
+#include <deque>
+#include <map>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -38,18 +41,36 @@ void initialize_llvm() {
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
-    // The loop vectorizer turns exp/log/pow into calls to glibc's vector math library; the JIT finds them in
-    // the process once it is loaded.
-    std::string error;
-    if (llvm::sys::DynamicLibrary::LoadLibraryPermanently("libmvec.so.1", &error))
-      throw Error("llvm backend: cannot load libmvec.so.1: " + error);
+    // The loop vectorizer turns exp/log/pow/... into calls to a vector math library; the JIT finds them in the
+    // process once the library is loaded.
+    for (const char* library : {"libmvec.so.1", "libsleef.so.3"}) {
+      std::string error;
+      if (llvm::sys::DynamicLibrary::LoadLibraryPermanently(library, &error) && std::string(library) == "libmvec.so.1")
+        throw Error(std::string("llvm backend: cannot load ") + library + ": " + error);
+    }
   });
 }
 
-/// Vector variants of glibc's libmvec that LLVM 19's LIBMVEC_X86 table lacks: tanh, log1p and expm1 (glibc 2.35+)
-/// and every AVX-512 variant (LLVM maps only up to AVX2, 8 floats). Chosen over SLEEF because LLVM 19 maps
-/// SLEEF's GNU-ABI names for AArch64 only, and libmvec ships with glibc (documented bound: 4 ulp).
-void add_libmvec_variants(llvm::TargetLibraryInfoImpl& tlii, bool avx512) {
+/// The vector math library kernels call: glibc's libmvec (the default) or SLEEF, chosen with LOOM_VECLIB=sleef
+/// (docs/PERFORMANCE.md compares the two). LLVM 19's LIBMVEC_X86 table stops at AVX2 and lacks tanh, log1p and
+/// expm1, and its SLEEF table is for AArch64 only, so both tables are written here.
+enum class VectorLibrary { libmvec, sleef };
+
+VectorLibrary vector_library() {
+  const char* choice = std::getenv("LOOM_VECLIB");
+  if (!choice || std::string(choice) == "libmvec") return VectorLibrary::libmvec;
+  if (std::string(choice) == "sleef") return VectorLibrary::sleef;
+  throw Error(std::string("LOOM_VECLIB must be libmvec or sleef, not ") + choice);
+}
+
+/// The vector variant of `name` (`single`: float) with `lanes` lanes and `arity` vector arguments.
+std::string vector_name(VectorLibrary library, const char* name, bool single, int lanes, int arity, bool avx512) {
+  if (library == VectorLibrary::sleef) return fmt::format("Sleef_{}{}{}_u10", name, single ? "f" : "d", lanes);
+  return fmt::format("_ZGV{}N{}{}_{}{}", avx512 ? 'e' : 'd', lanes, std::string(static_cast<std::size_t>(arity), 'v'),
+                     name, single ? "f" : "");
+}
+
+void add_vector_variants(llvm::TargetLibraryInfoImpl& tlii, VectorLibrary library, bool avx512) {
   struct Function {
     const char* name;
     const char* intrinsic;  ///< "llvm.<name>" when LLVM has one
@@ -57,39 +78,31 @@ void add_libmvec_variants(llvm::TargetLibraryInfoImpl& tlii, bool avx512) {
   };
   constexpr Function kFunctions[] = {{"exp", "llvm.exp", 1},   {"log", "llvm.log", 1}, {"pow", "llvm.pow", 2},
                                      {"tanh", nullptr, 1},     {"log1p", nullptr, 1},  {"expm1", nullptr, 1}};
-  struct Isa {
-    char code;
-    int float_lanes;
-  };
-  static std::vector<std::string> names;  // VecDesc holds StringRefs: the strings must outlive every TLII
-  static std::vector<llvm::VecDesc> descriptors;
+  // VecDesc holds StringRefs: the strings live as long as the process (one table per library and ISA).
+  static std::map<std::pair<int, bool>, std::pair<std::deque<std::string>, std::vector<llvm::VecDesc>>> tables;
+  auto& [names, descriptors] = tables[{static_cast<int>(library), avx512}];
   if (descriptors.empty()) {
-    names.reserve(256);
-    for (Isa isa : {Isa{'d', 8}, Isa{'e', 16}})
+    for (bool wide : {false, true}) {
+      if (wide && !avx512) continue;
       for (const Function& f : kFunctions)
         for (bool single : {true, false}) {
-          int lanes = single ? isa.float_lanes : isa.float_lanes / 2;
+          int lanes = (wide ? 16 : 8) / (single ? 1 : 2);
           std::string params(static_cast<std::size_t>(f.arity), 'v');
-          std::string suffix = single ? "f" : "";
-          std::string vector = fmt::format("_ZGV{}N{}{}_{}{}", isa.code, lanes, params, f.name, suffix);
-          std::string abi = fmt::format("_ZGV_LLVM_N{}{}", lanes, params);
-          std::vector<std::string> scalars{std::string(f.name) + suffix};
+          names.push_back(vector_name(library, f.name, single, lanes, f.arity, wide));
+          const std::string& vector = names.back();
+          names.push_back(fmt::format("_ZGV_LLVM_N{}{}", lanes, params));
+          const std::string& abi = names.back();
+          std::vector<std::string> scalars{std::string(f.name) + (single ? "f" : "")};
           if (f.intrinsic) scalars.push_back(fmt::format("{}.{}", f.intrinsic, single ? "f32" : "f64"));
           for (const std::string& scalar : scalars) {
             names.push_back(scalar);
-            const std::string& scalar_name = names.back();
-            names.push_back(vector);
-            const std::string& vector_name = names.back();
-            names.push_back(abi);
-            descriptors.emplace_back(scalar_name, vector_name, llvm::ElementCount::getFixed(static_cast<unsigned>(lanes)),
-                                     false, names.back());
+            descriptors.emplace_back(names.back(), vector, llvm::ElementCount::getFixed(static_cast<unsigned>(lanes)),
+                                     false, abi);
           }
         }
+    }
   }
-  std::vector<llvm::VecDesc> usable;
-  for (const llvm::VecDesc& d : descriptors)
-    if (avx512 || d.getVectorFnName().substr(4, 1) != "e") usable.push_back(d);
-  tlii.addVectorizableFunctions(usable);
+  tlii.addVectorizableFunctions(descriptors);
 }
 
 /// O3 for the host CPU, with libmvec as the vector library and 512-bit vectors where the CPU has them.
@@ -106,8 +119,7 @@ void optimize(llvm::Module& module, llvm::TargetMachine& machine) {
   llvm::ModuleAnalysisManager mam;
   llvm::PassBuilder builder(&machine);
   llvm::TargetLibraryInfoImpl tlii(machine.getTargetTriple());
-  tlii.addVectorizableFunctionsFromVecLib(llvm::TargetLibraryInfoImpl::LIBMVEC_X86, machine.getTargetTriple());
-  add_libmvec_variants(tlii, machine.getTargetFeatureString().contains("+avx512f"));
+  add_vector_variants(tlii, vector_library(), machine.getTargetFeatureString().contains("+avx512f"));
   fam.registerPass([&] { return llvm::TargetLibraryAnalysis(tlii); });
   builder.registerModuleAnalyses(mam);
   builder.registerCGSCCAnalyses(cgam);
@@ -150,7 +162,9 @@ class OrcKernelModule final : public KernelModule {
     llvm::raw_string_ostream unoptimized_stream(unoptimized);
     module->print(unoptimized_stream, nullptr);
     ObjectCache cache = ObjectCache::from_environment();
-    std::string key = ObjectCache::key(unoptimized, machine->getTargetCPU().str(), machine->getTargetFeatureString().str());
+    std::string key = ObjectCache::key(unoptimized, machine->getTargetCPU().str(),
+                                       machine->getTargetFeatureString().str() +
+                                           (vector_library() == VectorLibrary::sleef ? ",veclib=sleef" : ""));
     std::optional<std::string> object = request.want_text ? std::nullopt : cache.load(key);
     from_cache_ = object.has_value();
     if (!object) {

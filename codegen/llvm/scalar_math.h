@@ -47,7 +47,7 @@ struct LlvmMath {
     llvm::FunctionCallee f = module.getOrInsertFunction(symbol, type, type);
     if (auto* fn = llvm::dyn_cast<llvm::Function>(f.getCallee())) {
       fn->setDoesNotThrow();
-      fn->setOnlyAccessesInaccessibleMemory();  // like errno-free libm
+      fn->setDoesNotAccessMemory();  // errno is never read (-fno-math-errno): the vectorizer may map the call
     }
     return b.CreateCall(f, {x});
   }
