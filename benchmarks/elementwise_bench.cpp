@@ -26,14 +26,19 @@ void BM_TriadBaseline(benchmark::State& state) {
 }
 BENCHMARK(BM_TriadBaseline)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-/// relu(a * b + c): one fused loop kernel.
-void BM_FusedReluMulAdd_Kernel(benchmark::State& state) {
+/// relu(a * b + c) over 16M f32: one fused loop kernel, and its arguments.
+std::pair<loom::Function, std::vector<loom::Array>> relu_mul_add() {
   using namespace loom;
   Graph g;
   Tensor a = g.input("a", {kElements}), b = g.input("b", {kElements}), c = g.input("c", {kElements});
   Function f = compile({a, b, c}, {relu(a * b + c)}, {}, CompileOptions{.backend = Backend::jit});
-  std::vector<Array> args = {Array::full({kElements}, 1.5), Array::full({kElements}, -0.5), Array::full({kElements}, 1.0)};
-  bench::KernelRunner kernel(f, args);
+  return {f, {Array::full({kElements}, 1.5), Array::full({kElements}, -0.5), Array::full({kElements}, 1.0)}};
+}
+
+/// The kernel alone, on preallocated buffers.
+void BM_FusedReluMulAdd_Kernel(benchmark::State& state) {
+  auto [f, args] = relu_mul_add();
+  loom::bench::KernelRunner kernel(f, args);
   for (auto _ : state) kernel.run();
   state.SetBytesProcessed(state.iterations() * kElements * 4 * 4);
 }
@@ -41,11 +46,7 @@ BENCHMARK(BM_FusedReluMulAdd_Kernel)->Unit(benchmark::kMillisecond)->UseRealTime
 
 /// The same through Function::operator(), which today allocates its output on every call.
 void BM_FusedReluMulAdd_Call(benchmark::State& state) {
-  using namespace loom;
-  Graph g;
-  Tensor a = g.input("a", {kElements}), b = g.input("b", {kElements}), c = g.input("c", {kElements});
-  Function f = compile({a, b, c}, {relu(a * b + c)}, {}, CompileOptions{.backend = Backend::jit});
-  std::vector<Array> args = {Array::full({kElements}, 1.5), Array::full({kElements}, -0.5), Array::full({kElements}, 1.0)};
+  auto [f, args] = relu_mul_add();
   for (auto _ : state) benchmark::DoNotOptimize(f(args));
   state.SetBytesProcessed(state.iterations() * kElements * 4 * 4);
 }

@@ -10,6 +10,7 @@
 
 #include "loom/codegen/interpreter/interpreter.h"
 #include "loom/codegen/llvm/jit.h"
+#include "loom/codegen/matmul_loops.h"
 #include "loom/codegen/onednn/matmul.h"
 
 namespace loom::codegen {
@@ -19,29 +20,13 @@ namespace {
 using ir::NodeId;
 using ir::OpKind;
 
-/// The project's own f64 matmul (oneDNN is f32-only): the interpreter's loop order, so results are identical.
+/// The project's own f64 matmul (oneDNN is f32-only), the interpreter's loops on typed pointers.
 void matmul_f64(const ir::Node& n, const Array& a, const Array& b, Array& out) {
-  bool ta = n.attrs.get_int("transpose_a") != 0, tb = n.attrs.get_int("transpose_b") != 0;
-  std::int64_t batches = a.rank() == 3 ? a.shape()[0] : 1;
-  std::int64_t a_rows = a.shape()[a.rank() - 2], a_cols = a.shape()[a.rank() - 1];
-  std::int64_t m = ta ? a_cols : a_rows, k = ta ? a_rows : a_cols;
-  bool vector = b.rank() == 1;
-  std::int64_t b_rows = vector ? b.shape()[0] : b.shape()[b.rank() - 2], b_cols = vector ? 1 : b.shape()[b.rank() - 1];
-  std::int64_t cols = (tb && !vector) ? b_rows : b_cols;
   const double *pa = a.data<double>(), *pb = b.data<double>();
   double* pc = out.data<double>();
-#pragma omp parallel for collapse(2) schedule(static)
-  for (std::int64_t p = 0; p < batches; ++p)
-    for (std::int64_t i = 0; i < m; ++i) {
-      const double* ab = pa + p * a_rows * a_cols;
-      const double* bb = pb + (b.rank() == 3 ? p * b_rows * b_cols : 0);
-      for (std::int64_t j = 0; j < cols; ++j) {
-        double acc = 0.0;
-        for (std::int64_t q = 0; q < k; ++q)
-          acc += ab[ta ? q * a_cols + i : i * a_cols + q] * bb[(tb && !vector) ? j * b_cols + q : q * b_cols + j];
-        pc[(p * m + i) * cols + j] = acc;
-      }
-    }
+  matmul_loops(
+      n, a.shape(), b.shape(), [&](std::int64_t i) { return pa[i]; }, [&](std::int64_t i) { return pb[i]; },
+      [&](std::int64_t i, double v) { pc[i] = v; }, /*parallel=*/true);
 }
 
 /// A kernel operand that holds softmax cross-entropy labels, checked before the kernel runs (a compiled kernel
