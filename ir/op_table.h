@@ -34,6 +34,11 @@ struct OpInfo {
   std::uint32_t traits;
 
   bool has(std::uint32_t t) const { return (traits & t) != 0; }
+  /// Reductions, normalizations and losses: ops that need a whole row (or more) of their operand before they
+  /// produce a value, so a kernel is organized around them.
+  bool is_row_op() const {
+    return category == OpCategory::Reduction || category == OpCategory::Normalize || category == OpCategory::Loss;
+  }
 };
 
 /// SELU's constants (Klambauer et al. 2017), shared by its scalar semantics and its gradient rule.

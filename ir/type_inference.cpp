@@ -19,6 +19,13 @@ std::optional<Shape> broadcast_shapes(const Shape& a, const Shape& b) {
   return out;
 }
 
+std::vector<std::int64_t> reduced_axes(const Graph& g, const Node& n) {
+  std::vector<std::int64_t> axes = n.attrs.get_ints("axes");
+  if (axes.empty())
+    for (std::int64_t d = 0; d < g.type(n.operands[0]).rank(); ++d) axes.push_back(d);
+  return axes;
+}
+
 namespace {
 
 /// The operands of one node being typed, with the context every error message needs.

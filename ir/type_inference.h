@@ -12,6 +12,9 @@ namespace loom::ir {
 std::vector<TensorType> infer_types(const Graph& g, OpKind op, const std::vector<Value>& operands,
                                     const Attrs& attrs, const SourceLoc& loc, const Graph* body = nullptr);
 
+/// The axes a reduction node reduces, with "all" spelled out (axes = [] and axes = [0, 1] of a matrix are the same).
+std::vector<std::int64_t> reduced_axes(const Graph& g, const Node& n);
+
 /// NumPy broadcasting of two shapes; nullopt when they do not broadcast.
 std::optional<Shape> broadcast_shapes(const Shape& a, const Shape& b);
 

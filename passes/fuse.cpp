@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 
+#include "loom/ir/type_inference.h"
 #include "loom/passes/passes.h"
 
 namespace loom::passes {
@@ -32,9 +33,7 @@ bool is_loop_op(const ir::Node& n) {
 }
 
 bool can_root(const ir::Node& n) {
-  OpCategory c = n.info().category;
-  return (is_loop_op(n) || c == OpCategory::Reduction || c == OpCategory::Normalize || c == OpCategory::Loss) &&
-         n.results.size() == 1;
+  return (is_loop_op(n) || n.info().is_row_op()) && n.results.size() == 1;
 }
 
 std::string_view kind_of(const ir::Node& root) {
@@ -126,18 +125,7 @@ class Fusion {
 
   bool is_matmul_group(int group) const { return group >= 0 && matmul_groups_.count(group) > 0; }
 
-  /// The axes a reduction reduces, with "all" spelled out (axes = [] and axes = [0, 1] on a matrix are the same).
-  std::vector<std::int64_t> reduced_axes(const ir::Node& n) const {
-    std::vector<std::int64_t> axes = n.attrs.get_ints("axes");
-    if (axes.empty())
-      for (std::int64_t d = 0; d < g_.type(n.operands[0]).rank(); ++d) axes.push_back(d);
-    return axes;
-  }
-
-  static bool is_root(const ir::Node& n) {
-    OpCategory c = n.info().category;
-    return c == OpCategory::Reduction || c == OpCategory::Normalize || c == OpCategory::Loss;
-  }
+  static bool is_root(const ir::Node& n) { return n.info().is_row_op(); }
 
   /// Second phase: merges whole groups while that keeps them legal kernels. A reduction group takes in
   /// (a) another reduction over the same elements and axes (one pass computes both),
@@ -178,7 +166,7 @@ class Fusion {
     for (NodeId r : roots) {  // one pass computes them all: same elements, same axes
       const ir::Node& n = g_.node(r);
       if (n.info().category != OpCategory::Reduction || n.op == OpKind::logsumexp) return false;
-      if (g_.type(n.operands[0]).shape != g_.type(front.operands[0]).shape || reduced_axes(n) != reduced_axes(front))
+      if (g_.type(n.operands[0]).shape != g_.type(front.operands[0]).shape || ir::reduced_axes(g_, n) != ir::reduced_axes(g_, front))
         return false;
     }
     const Shape& space = roots.empty() ? front.results[0].shape : g_.type(front.operands[0]).shape;

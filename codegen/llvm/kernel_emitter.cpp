@@ -9,6 +9,7 @@
 #include "loom/codegen/llvm/jit.h"
 #include "loom/codegen/llvm/scalar_math.h"
 #include "loom/ir/scalar_semantics.h"
+#include "loom/ir/type_inference.h"
 
 namespace loom::codegen::llvm_backend {
 
@@ -190,7 +191,7 @@ class KernelEmitter {
   /// their results (the epilogue) are computed once per row, after it.
   void emit_reduce(llvm::Value* begin, llvm::Value* end) {
     std::vector<const ir::Node*> roots = reduction_roots(body_);
-    std::vector<std::int64_t> axes = reduced_axes(body_, *roots[0]);
+    std::vector<std::int64_t> axes = ir::reduced_axes(body_, *roots[0]);
     std::vector<std::size_t> kept, reduced;
     for (std::size_t d = 0; d < space_.size(); ++d)
       (axes.empty() || std::find(axes.begin(), axes.end(), static_cast<std::int64_t>(d)) != axes.end() ? reduced : kept).push_back(d);
@@ -268,8 +269,7 @@ class KernelEmitter {
   /// from one, or any other value with one element per row) rather than at every element of the space.
   bool per_row(ir::Value out) const {
     const ir::Node& n = body_.node(out);
-    ir::OpCategory c = n.info().category;
-    if (c == ir::OpCategory::Reduction || c == ir::OpCategory::Normalize || c == ir::OpCategory::Loss) return true;
+    if (n.info().is_row_op()) return true;
     const ir::Node* root = reduction_root(body_);
     return after_roots_.at(out.node) || (root && root->info().category == ir::OpCategory::Reduction && n.results[0].shape != space_);
   }

@@ -4,29 +4,22 @@
 
 #include "loom/codegen/llvm/jit.h"
 #include "loom/codegen/llvm/kernel_shape.h"
+#include "loom/ir/type_inference.h"
 
 namespace loom::codegen::llvm_backend {
 
 using ir::OpKind;
 
-std::vector<std::int64_t> reduced_axes(const ir::Graph& body, const ir::Node& n) {
-  std::vector<std::int64_t> axes = n.attrs.get_ints("axes");
-  if (axes.empty())
-    for (std::int64_t d = 0; d < body.type(n.operands[0]).rank(); ++d) axes.push_back(d);
-  return axes;
-}
-
 std::vector<const ir::Node*> reduction_roots(const ir::Graph& body) {
   std::vector<const ir::Node*> roots;
   for (ir::NodeId id : ir::topological_order(body)) {
     const ir::Node& n = body.node(id);
-    ir::OpCategory c = n.info().category;
-    if (c == ir::OpCategory::Reduction || c == ir::OpCategory::Normalize || c == ir::OpCategory::Loss) roots.push_back(&n);
+    if (n.info().is_row_op()) roots.push_back(&n);
   }
   for (const ir::Node* r : roots) {
     bool shares = r->info().category == ir::OpCategory::Reduction && roots[0]->info().category == ir::OpCategory::Reduction &&
                   r->op != OpKind::logsumexp && roots[0]->op != OpKind::logsumexp &&
-                  reduced_axes(body, *r) == reduced_axes(body, *roots[0]) &&
+                  ir::reduced_axes(body, *r) == ir::reduced_axes(body, *roots[0]) &&
                   body.type(r->operands[0]).shape == body.type(roots[0]->operands[0]).shape;
     if (r != roots[0] && !shares)
       raise(r->loc, "llvm backend: kernel {} has a {} that cannot share a pass with its {}", body.name(),
@@ -43,13 +36,9 @@ const ir::Node* reduction_root(const ir::Graph& body) {
 std::vector<bool> computed_after_roots(const ir::Graph& body) {
   std::vector<bool> after(body.num_nodes(), false);
   for (ir::NodeId id : ir::topological_order(body)) {
-    ir::OpCategory c = body.node(id).info().category;
-    bool is_root = c == ir::OpCategory::Reduction || c == ir::OpCategory::Normalize || c == ir::OpCategory::Loss;
-    for (ir::Value v : body.node(id).operands) {
-      ir::OpCategory oc = body.node(v).info().category;
-      bool operand_root = oc == ir::OpCategory::Reduction || oc == ir::OpCategory::Normalize || oc == ir::OpCategory::Loss;
-      if (!is_root && (after[v.node] || operand_root)) after[id] = true;
-    }
+    bool is_root = body.node(id).info().is_row_op();
+    for (ir::Value v : body.node(id).operands)
+      if (!is_root && (after[v.node] || body.node(v).info().is_row_op())) after[id] = true;
   }
   return after;
 }

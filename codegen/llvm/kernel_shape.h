@@ -12,8 +12,6 @@ namespace loom::codegen::llvm_backend {
 /// Elementwise kernels split their last dimension into rows of at most this many elements.
 inline constexpr std::int64_t kLoopBlock = 8192;
 
-/// The axes a reduction node of `body` reduces, with "all" (axes = []) spelled out.
-std::vector<std::int64_t> reduced_axes(const ir::Graph& body, const ir::Node& n);
 /// The reductions (several sharing one pass), or the one normalization or loss, of a kernel body, in order.
 std::vector<const ir::Node*> reduction_roots(const ir::Graph& body);
 /// The first of them, or nullptr for an elementwise body.
