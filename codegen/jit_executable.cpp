@@ -3,31 +3,33 @@
 #include <omp.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
 
 #include "loom/codegen/interpreter/interpreter.h"
 #include "loom/codegen/llvm/jit.h"
 #include "loom/codegen/matmul_loops.h"
 #include "loom/codegen/onednn/matmul.h"
+#include "loom/ir/memory_plan.h"
 
 namespace loom::codegen {
 
 namespace {
 
+using ir::Buffer;
 using ir::NodeId;
 using ir::OpKind;
 
-/// The project's own f64 matmul (oneDNN is f32-only), the interpreter's loops on typed pointers.
-void matmul_f64(const ir::Node& n, const Array& a, const Array& b, Array& out) {
-  const double *pa = a.data<double>(), *pb = b.data<double>();
-  double* pc = out.data<double>();
-  matmul_loops(
-      n, a.shape(), b.shape(), [&](std::int64_t i) { return pa[i]; }, [&](std::int64_t i) { return pb[i]; },
-      [&](std::int64_t i, double v) { pc[i] = v; }, /*parallel=*/true);
-}
+/// Where a step finds one of its buffers; resolved to a pointer at each call.
+struct Slot {
+  Buffer::Kind kind = Buffer::Kind::arena;
+  std::uint32_t index = 0;  ///< input, state or output position; constant number
+  std::int64_t offset = 0;  ///< arena offset
+
+  bool operator==(const Slot&) const = default;
+};
 
 /// A kernel operand that holds softmax cross-entropy labels, checked before the kernel runs (a compiled kernel
 /// cannot throw; the interpreter's message is reproduced here).
@@ -47,7 +49,47 @@ struct Step {
   std::vector<LabelCheck> labels;
   /// For a matmul: which operands are a, b and the bias (-1 for none).
   int a = 0, b = 1, bias = -1;
+  /// The operands' buffers, then the results'.
+  std::vector<Slot> slots;
+  /// The slots resolved for the current call (sized once, so a call allocates nothing).
+  mutable std::vector<void*> buffers;
 };
+
+/// After the last step: an update not computed in place is copied into its state's buffer.
+struct UpdateCopy {
+  Slot from;
+  std::uint32_t state;
+  std::size_t bytes;
+};
+
+/// The project's own f64 matmul (oneDNN is f32-only), the interpreter's loops on typed pointers.
+void matmul_f64(const ir::Node& n, const Shape& a_shape, const Shape& b_shape, void* const* buffers) {
+  auto* pa = static_cast<const double*>(buffers[0]);
+  auto* pb = static_cast<const double*>(buffers[1]);
+  auto* pc = static_cast<double*>(buffers[2]);
+  matmul_loops(
+      n, a_shape, b_shape, [&](std::int64_t i) { return pa[i]; }, [&](std::int64_t i) { return pb[i]; },
+      [&](std::int64_t i, double v) { pc[i] = v; }, /*parallel=*/true);
+}
+
+/// Element i of a buffer of `dtype`, as a double.
+double element(const void* data, DType dtype, std::int64_t i) {
+  switch (dtype) {
+    case DType::f32: return static_cast<const float*>(data)[i];
+    case DType::f64: return static_cast<const double*>(data)[i];
+    case DType::i32: return static_cast<const std::int32_t*>(data)[i];
+    case DType::i64: return static_cast<double>(static_cast<const std::int64_t*>(data)[i]);
+    case DType::b8: return static_cast<const std::uint8_t*>(data)[i];
+  }
+  return 0;
+}
+
+/// An array holding a copy of a buffer (for the error paths, which may allocate).
+Array copy_of(const void* data, const TensorType& type) {
+  Array a(type.dtype, type.shape);
+  std::memcpy(a.raw(), data, a.nbytes());
+  return a;
+}
 
 /// A "matmul" kernel (matmul, bias add, activation) as one oneDNN primitive with a bias and a post-op.
 Step matmul_kernel_step(NodeId id, const ir::Node& fused, const ir::Graph& outer) {
@@ -97,41 +139,30 @@ std::vector<LabelCheck> label_checks(const ir::Graph& body) {
 class JitExecutable final : public Executable {
  public:
   JitExecutable(ir::Graph graph, const JitOptions& options) : graph_(std::move(graph)), options_(options) {
-    std::vector<NodeId> order = ir::topological_order(graph_);
+    if (!ir::is_planned(graph_))
+      raise(SourceLoc{}, "jit: @{} has no memory plan; run the plan-memory pass last", graph_.name());
+    ir::check_plan(graph_);
     std::vector<bool> needed = ir::needed_nodes(graph_);
-    std::vector<std::shared_ptr<const ir::Graph>> bodies;
-    for (NodeId id : order) {
-      if (!needed[id]) continue;
-      ir::Node& n = graph_.node(id);
-      switch (n.info().category) {
-        case ir::OpCategory::Param: continue;
-        case ir::OpCategory::Constant:
-          constants_[id] = Array::full(n.results[0].shape, n.attrs.get_float("value"), n.results[0].dtype);
-          continue;
-        case ir::OpCategory::Meta: raise(n.loc, "jit: the graph still has a grad node; run the autodiff pass first");
-        case ir::OpCategory::Contraction: {
-          Step step{id, n.results[0].dtype == DType::f32 ? Step::Kind::matmul_f32 : Step::Kind::matmul_f64};
-          if (step.kind == Step::Kind::matmul_f32)
-            step.matmul = onednn::Matmul::create(n, graph_.type(n.operands[0]), graph_.type(n.operands[1]));
-          steps_.push_back(std::move(step));
-          continue;
-        }
-        case ir::OpCategory::Kernel:
-          if (n.attrs.get_string("kind") == "matmul") {
-            steps_.push_back(matmul_kernel_step(id, n, graph_));
-            continue;
-          }
-          break;
-        default: n.body = single_op_body(n, id); break;  // an op left outside every kernel becomes one
-      }
-      auto body = std::make_shared<ir::Graph>(*n.body);
-      body->set_name("kernel" + std::to_string(id));  // unique in the module whatever the fuse pass named it
-      bodies.push_back(body);
-      steps_.push_back(Step{id, Step::Kind::kernel});
+    for (NodeId id = 0; id < graph_.num_nodes(); ++id) {
+      const ir::Node& n = graph_.node(id);
+      if (n.dead || !needed[id] || n.op != OpKind::constant) continue;
+      constant_number_[id] = static_cast<std::uint32_t>(constants_.size());
+      constants_.push_back(Array::full(n.results[0].shape, n.attrs.get_float("value"), n.results[0].dtype));
     }
-    std::vector<const ir::Graph*> pointers;
-    for (const auto& b : bodies) pointers.push_back(b.get());
-    module_ = llvm_backend::KernelModule::compile(pointers, {.want_text = !options_.dump_dir.empty()});
+    arena_ = Array(DType::f32, {ir::arena_bytes(graph_) / static_cast<std::int64_t>(sizeof(float))});
+
+    std::vector<std::shared_ptr<const ir::Graph>> bodies;
+    std::vector<llvm_backend::KernelSource> sources;
+    for (NodeId id : ir::program_steps(graph_)) {
+      ir::Node& n = graph_.node(id);
+      Step step = make_step(id, n, bodies);
+      for (ir::Value v : n.operands) step.slots.push_back(slot_of(v));
+      for (std::uint32_t r = 0; r < n.results.size(); ++r) step.slots.push_back(slot_of({id, r}));
+      step.buffers.resize(step.slots.size());
+      if (step.kind == Step::Kind::kernel) sources.emplace_back(bodies.back().get(), overwrites(step, n));
+      steps_.push_back(std::move(step));
+    }
+    module_ = llvm_backend::KernelModule::compile(sources, {.want_text = !options_.dump_dir.empty()});
     std::size_t k = 0;
     for (Step& step : steps_) {
       if (step.kind != Step::Kind::kernel) continue;
@@ -141,6 +172,13 @@ class JitExecutable final : public Executable {
       step.rows = llvm_backend::kernel_rows(body);
       step.elements = num_elements(llvm_backend::kernel_space(body));
     }
+    for (const auto& [target, value] : graph_.updates) {
+      auto state = static_cast<std::uint32_t>(std::find(graph_.state.begin(), graph_.state.end(), target) - graph_.state.begin());
+      Slot from = slot_of(value);
+      if (from.kind == Buffer::Kind::state && from.index == state) continue;  // computed in place
+      const TensorType& type = graph_.type(value);
+      updates_.push_back({from, state, static_cast<std::size_t>(num_elements(type.shape)) * size_of(type.dtype)});
+    }
     if (!options_.dump_dir.empty()) {
       std::filesystem::create_directories(options_.dump_dir);
       std::ofstream(std::filesystem::path(options_.dump_dir) / "kernels.ll") << module_->llvm_ir();
@@ -148,71 +186,125 @@ class JitExecutable final : public Executable {
     }
   }
 
+  const ir::Graph& graph() const override { return graph_; }
+
   std::vector<Array> run(std::span<const Array> inputs, std::span<const Array> state) const override {
-    std::map<NodeId, std::vector<Array>> values;
-    for (std::size_t i = 0; i < graph_.inputs.size(); ++i) values[graph_.inputs[i]] = {inputs[i]};
-    for (std::size_t i = 0; i < graph_.state.size(); ++i) values[graph_.state[i]] = {state[i]};
-    for (const auto& [id, value] : constants_) values[id] = {value};
-    auto value_of = [&](ir::Value v) -> const Array& { return values.at(v.node).at(v.index); };
-    for (const Step& step : steps_) {
-      const ir::Node& n = graph_.node(step.node);
-      std::vector<Array> results;
-      for (const TensorType& t : n.results) results.emplace_back(t.dtype, t.shape);
-      if (step.kind == Step::Kind::kernel) {
-        for (const LabelCheck& check : step.labels) check_labels(value_of(n.operands[check.operand]), check);
-        std::vector<void*> buffers;
-        for (ir::Value v : n.operands) buffers.push_back(const_cast<void*>(value_of(v).raw()));
-        for (Array& r : results) buffers.push_back(r.raw());
-        run_rows(step, buffers.data());
-        if (options_.check_finite) check_finite(n, results, [&] {
-            std::vector<Array> args;
-            for (ir::Value v : n.operands) args.push_back(value_of(v));
-            return args;
-          });
-      } else if (step.kind == Step::Kind::matmul_f32) {
-        auto operand = [&](int k) { return value_of(n.operands[static_cast<std::size_t>(k)]).raw(); };
-        step.matmul->run(operand(step.a), operand(step.b), step.bias >= 0 ? operand(step.bias) : nullptr, results[0].raw());
-      } else {
-        matmul_f64(n, value_of(n.operands[0]), value_of(n.operands[1]), results[0]);
-      }
-      values[step.node] = std::move(results);
+    std::vector<Array> outputs, new_state;
+    for (ir::Value v : graph_.outputs) outputs.emplace_back(graph_.type(v).dtype, graph_.type(v).shape);
+    for (const Array& s : state) new_state.push_back(s.copy());
+    run_into(inputs, new_state, outputs);
+    for (const auto& [target, value] : graph_.updates) {
+      auto slot = std::find(graph_.state.begin(), graph_.state.end(), target) - graph_.state.begin();
+      outputs.push_back(new_state[static_cast<std::size_t>(slot)]);
     }
-    // A result computed by this call is handed out as is; a parameter, a constant, or a value handed out once
-    // already is copied, so no returned array aliases the caller's inputs, the state or another result.
-    std::vector<Array> out;
-    std::set<std::pair<NodeId, std::uint32_t>> handed_out;
-    auto result = [&](ir::Value v) {
-      bool computed = graph_.node(v).info().category != ir::OpCategory::Param && !constants_.count(v.node);
-      bool fresh = handed_out.insert({v.node, v.index}).second;
-      out.push_back(computed && fresh ? value_of(v) : value_of(v).copy());
+    return outputs;
+  }
+
+  /// Not re-entrant: the resolved buffer pointers and the arena belong to the call in progress (Function
+  /// serializes its calls).
+  void run_into(std::span<const Array> inputs, std::span<Array> state, std::span<Array> outputs) const override {
+    auto resolve = [&](const Slot& s) -> void* {
+      switch (s.kind) {
+        case Buffer::Kind::input: return const_cast<void*>(inputs[s.index].raw());
+        case Buffer::Kind::state: return state[s.index].raw();
+        case Buffer::Kind::output: return outputs[s.index].raw();
+        case Buffer::Kind::constant: return const_cast<void*>(constants_[s.index].raw());
+        case Buffer::Kind::arena: return static_cast<char*>(arena_.raw()) + s.offset;
+      }
+      return nullptr;
     };
-    for (ir::Value v : graph_.outputs) result(v);
-    for (const auto& update : graph_.updates) result(update.second);
-    return out;
+    // Labels the caller passes are checked before anything runs; computed ones when their kernel runs (the
+    // plan writes no state in place before such a kernel).
+    for (const Step& step : steps_)
+      for (const LabelCheck& check : step.labels)
+        if (step.slots[check.operand].kind != Buffer::Kind::arena) check_labels(step, check, resolve(step.slots[check.operand]));
+    for (const Step& step : steps_) {
+      for (std::size_t i = 0; i < step.slots.size(); ++i) step.buffers[i] = resolve(step.slots[i]);
+      const ir::Node& n = graph_.node(step.node);
+      void* const* buffers = step.buffers.data();
+      switch (step.kind) {
+        case Step::Kind::kernel:
+          for (const LabelCheck& check : step.labels)
+            if (step.slots[check.operand].kind == Buffer::Kind::arena) check_labels(step, check, buffers[check.operand]);
+          run_rows(step, buffers);
+          if (options_.check_finite) check_finite(step, n);
+          break;
+        case Step::Kind::matmul_f32: {
+          auto operand = [&](int k) { return buffers[k]; };
+          step.matmul->run(operand(step.a), operand(step.b), step.bias >= 0 ? operand(step.bias) : nullptr,
+                           buffers[n.operands.size()]);
+          break;
+        }
+        case Step::Kind::matmul_f64:
+          matmul_f64(n, graph_.type(n.operands[0]).shape, graph_.type(n.operands[1]).shape, buffers);
+          break;
+      }
+    }
+    for (const UpdateCopy& copy : updates_) std::memcpy(state[copy.state].raw(), resolve(copy.from), copy.bytes);
   }
 
  private:
-  static void check_labels(const Array& labels, const LabelCheck& check) {
-    for (std::int64_t row = 0; row < labels.size(); ++row) {
-      auto label = static_cast<std::int64_t>(labels.get(row));
+  Step make_step(NodeId id, ir::Node& n, std::vector<std::shared_ptr<const ir::Graph>>& bodies) {
+    switch (n.info().category) {
+      case ir::OpCategory::Meta: raise(n.loc, "jit: the graph still has a grad node; run the autodiff pass first");
+      case ir::OpCategory::Contraction: {
+        Step step{id, n.results[0].dtype == DType::f32 ? Step::Kind::matmul_f32 : Step::Kind::matmul_f64};
+        if (step.kind == Step::Kind::matmul_f32)
+          step.matmul = onednn::Matmul::create(n, graph_.type(n.operands[0]), graph_.type(n.operands[1]));
+        return step;
+      }
+      case ir::OpCategory::Kernel:
+        if (n.attrs.get_string("kind") == "matmul") return matmul_kernel_step(id, n, graph_);
+        break;
+      default: n.body = single_op_body(n, id); break;  // an op left outside every kernel becomes one
+    }
+    auto body = std::make_shared<ir::Graph>(*n.body);
+    body->set_name("kernel" + std::to_string(id));  // unique in the module whatever the fuse pass named it
+    bodies.push_back(body);
+    return Step{id, Step::Kind::kernel};
+  }
+
+  Slot slot_of(ir::Value v) const {
+    const Buffer& b = graph_.node(v).buffers.at(v.index);
+    if (b.kind == Buffer::Kind::constant) return {b.kind, constant_number_.at(v.node), 0};
+    return {b.kind, b.index, b.offset};
+  }
+
+  /// For each result of a kernel step, the operand whose buffer the plan lets it overwrite (-1: none).
+  static std::vector<int> overwrites(const Step& step, const ir::Node& n) {
+    std::vector<int> out(n.results.size(), -1);
+    for (std::size_t r = 0; r < n.results.size(); ++r)
+      for (std::size_t k = 0; k < n.operands.size() && out[r] < 0; ++k)
+        if (step.slots[n.operands.size() + r] == step.slots[k]) out[r] = static_cast<int>(k);
+    return out;
+  }
+
+  void check_labels(const Step& step, const LabelCheck& check, const void* labels) const {
+    const TensorType& type = graph_.type(graph_.node(step.node).operands[check.operand]);
+    for (std::int64_t row = 0; row < num_elements(type.shape); ++row) {
+      auto label = static_cast<std::int64_t>(element(labels, type.dtype, row));
       if (label < 0 || label >= check.classes)
         raise(check.loc, "softmax_cross_entropy: label {} at row {} is outside [0, {})", label, row, check.classes);
     }
   }
 
   /// On a NaN or Inf in a kernel's results, replays the kernel on the interpreter with finiteness checks, which
-  /// names the op and line inside the kernel that produced it.
-  template <class Args>
-  void check_finite(const ir::Node& n, const std::vector<Array>& results, Args args) const {
-    for (std::size_t k = 0; k < results.size(); ++k) {
-      const Array& r = results[k];
-      if (!is_float(r.dtype())) continue;
-      for (std::int64_t i = 0; i < r.size(); ++i) {
-        double v = r.get(i);
+  /// names the op and line inside the kernel that produced it. (An in-place result has overwritten its operand;
+  /// the plan makes no state update in place under nan_guard, and the replay then reports the kernel itself.)
+  void check_finite(const Step& step, const ir::Node& n) const {
+    std::size_t first_result = n.operands.size();
+    for (std::size_t k = 0; k < n.results.size(); ++k) {
+      const TensorType& type = n.results[k];
+      if (!is_float(type.dtype)) continue;
+      const void* data = step.buffers[first_result + k];
+      for (std::int64_t i = 0; i < num_elements(type.shape); ++i) {
+        double v = element(data, type.dtype, i);
         if (std::isfinite(v)) continue;
-        make_interpreter(*n.body, {.check_finite = true})->run(args(), {});
+        std::vector<Array> args;
+        for (std::size_t j = 0; j < n.operands.size(); ++j) args.push_back(copy_of(step.buffers[j], graph_.type(n.operands[j])));
+        make_interpreter(*n.body, {.check_finite = true})->run(args, {});
         raise(n.loc, "nan_guard: kernel {} produced {} at element {} of its {} result {}", n.attrs.get_string("kernel"),
-              std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf", i, r.type().str(), k);
+              std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf", i, type.str(), k);
       }
     }
   }
@@ -250,7 +342,10 @@ class JitExecutable final : public Executable {
   ir::Graph graph_;
   JitOptions options_;
   std::vector<Step> steps_;
-  std::map<NodeId, Array> constants_;
+  std::vector<UpdateCopy> updates_;
+  std::vector<Array> constants_;
+  std::map<NodeId, std::uint32_t> constant_number_;
+  mutable Array arena_;  ///< the intermediates of the call in progress
   std::unique_ptr<llvm_backend::KernelModule> module_;
 };
 

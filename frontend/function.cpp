@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 
 #include <fmt/ranges.h>
 
@@ -17,10 +18,12 @@ namespace loom {
 
 struct Function::Impl {
   ir::Graph graph;
-  std::vector<ir::NodeId> state_sources;
   std::shared_ptr<SharedStore> store;
+  /// The shared variables' arrays in state order; they share the store's buffers, which never change.
+  mutable std::vector<Array> state;
   std::unique_ptr<codegen::Executable> executable;
   std::string report;
+  mutable std::mutex calls;
 };
 
 namespace {
@@ -41,7 +44,7 @@ std::string signature(const ir::Graph& g) {
 }
 
 /// Checks one argument against its parameter; the message names the mismatching dimension.
-void check_argument(const ir::Graph& g, std::size_t i, const Array& arg, const SourceLoc& loc) {
+void check_argument(const ir::Graph& g, std::size_t i, const Array& arg, SrcLoc where) {
   const ir::Node& param = g.node(g.inputs[i]);
   const TensorType& want = param.results[0];
   if (arg.type() == want) return;
@@ -56,7 +59,7 @@ void check_argument(const ir::Graph& g, std::size_t i, const Array& arg, const S
         why = fmt::format("dimension {} is {}, expected {}", d, arg.shape()[d], want.shape[d]);
         break;
       }
-  raise(loc, "{}: input '{}' (argument {}) expects {}, got {}: {}", g.name(), param.name, i, want.str(),
+  raise(SourceLoc::from(where), "{}: input '{}' (argument {}) expects {}, got {}: {}", g.name(), param.name, i, want.str(),
         arg.type().str(), why);
 }
 
@@ -76,7 +79,12 @@ Function compile(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
   if (!ctx.dump_dir.empty()) ctx.dump_dir = (std::filesystem::path(ctx.dump_dir) / options.name).string();
   ctx.rewrite_limit = options.bisect_limit;
   if (const char* env = std::getenv("LOOM_BISECT_LIMIT"); ctx.rewrite_limit < 0 && env) ctx.rewrite_limit = std::atoll(env);
-  passes::run_pipeline(fn.graph, options.pipeline.empty() ? level_name(options.opt) : options.pipeline, ctx);
+  ctx.memory_reuse = options.plan_memory;
+  ctx.state_in_place = !options.nan_guard;
+  std::string pipeline = options.pipeline.empty() ? passes::resolve_pipeline(level_name(options.opt)) : options.pipeline;
+  // The JIT runs a memory plan; a pipeline without one (O0, a custom list) gets it last.
+  if (options.backend == Backend::jit && pipeline.find("plan-memory") == std::string::npos) pipeline += ",plan-memory";
+  passes::run_pipeline(fn.graph, pipeline, ctx);
   ir::verify(fn.graph);
 
   auto impl = std::make_shared<Function::Impl>();
@@ -88,8 +96,8 @@ Function compile(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
     impl->executable = codegen::make_interpreter(fn.graph, codegen::InterpreterOptions{.check_finite = options.nan_guard});
   }
   impl->graph = std::move(fn.graph);
-  impl->state_sources = std::move(fn.state_sources);
   impl->store = source->store();
+  for (ir::NodeId id : fn.state_sources) impl->state.push_back(impl->store->values.at(id));
   impl->report = passes::format_report(ctx);
   Function f;
   f.impl_ = std::move(impl);
@@ -97,23 +105,33 @@ Function compile(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
 }
 
 std::vector<Array> Function::operator()(const std::vector<Array>& inputs, SrcLoc where) const {
-  SourceLoc loc = SourceLoc::from(where);
+  std::vector<Array> outputs;
+  for (ir::Value v : impl_->graph.outputs) outputs.emplace_back(impl_->graph.type(v).dtype, impl_->graph.type(v).shape);
+  call_into(inputs, outputs, where);
+  return outputs;
+}
+
+void Function::call_into(const std::vector<Array>& inputs, std::vector<Array>& outputs, SrcLoc where) const {
   const ir::Graph& g = impl_->graph;
   if (inputs.size() != g.inputs.size())
-    raise(loc, "{}: expects {} inputs ({}), got {}", g.name(), g.inputs.size(), signature(g), inputs.size());
-  for (std::size_t i = 0; i < inputs.size(); ++i) check_argument(g, i, inputs[i], loc);
-  std::vector<Array> state;
-  for (ir::NodeId source : impl_->state_sources) state.push_back(impl_->store->values.at(source));
-  std::vector<Array> results = impl_->executable->run(inputs, state);
-  // Every update was computed from the old state above; only now are they assigned.
-  std::size_t num_outputs = g.outputs.size();
-  for (std::size_t k = 0; k < g.updates.size(); ++k) {
-    ir::NodeId target = g.updates[k].first;
-    auto slot = std::find(g.state.begin(), g.state.end(), target) - g.state.begin();
-    impl_->store->values[impl_->state_sources[static_cast<std::size_t>(slot)]] = std::move(results[num_outputs + k]);
+    raise(SourceLoc::from(where), "{}: expects {} inputs ({}), got {}", g.name(), g.inputs.size(), signature(g), inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) check_argument(g, i, inputs[i], where);
+  if (outputs.size() != g.outputs.size())
+    raise(SourceLoc::from(where), "{}: call_into needs {} output arrays, got {}", g.name(), g.outputs.size(), outputs.size());
+  for (std::size_t k = 0; k < outputs.size(); ++k) {
+    const TensorType& want = g.type(g.outputs[k]);
+    if (outputs[k].type() != want)
+      raise(SourceLoc::from(where), "{}: output array {} is {}, the output is {}", g.name(), k, outputs[k].type().str(), want.str());
+    auto aliases = [&](const Array& other) { return other.raw() == outputs[k].raw() && other.nbytes() > 0; };
+    bool shared = std::any_of(inputs.begin(), inputs.end(), aliases) ||
+                  std::any_of(impl_->state.begin(), impl_->state.end(), aliases) ||
+                  std::any_of(outputs.begin(), outputs.begin() + static_cast<std::ptrdiff_t>(k), aliases);
+    if (shared)
+      raise(SourceLoc::from(where), "{}: output array {} shares its buffer with an input, a shared variable or another output",
+            g.name(), k);
   }
-  results.resize(num_outputs);
-  return results;
+  std::lock_guard<std::mutex> lock(impl_->calls);
+  impl_->executable->run_into(inputs, impl_->state, outputs);
 }
 
 std::string Function::ir() const { return ir::print(impl_->graph); }

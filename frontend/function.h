@@ -34,6 +34,9 @@ struct CompileOptions {
   /// Worker threads for compiled kernels (0: the environment variable LOOM_THREADS, else OpenMP's default).
   /// Results are bit-identical for any count. The interpreter is single-threaded.
   int threads = 0;
+  /// Memory planning (the plan-memory pass): false gives every intermediate bytes of its own and computes no
+  /// result in place (the baseline the plan is measured against; results are bit-identical either way).
+  bool plan_memory = true;
   /// The function's name in IR dumps.
   std::string name = "main";
   /// Stop rewriting after this many rewrites (negative: no limit), to find a miscompiling rewrite by bisection.
@@ -47,16 +50,23 @@ namespace codegen {
 class Executable;
 }
 
+/// A compiled function. Calls are serialized (one at a time per Function): a call runs in the function's
+/// preallocated arena and updates the shared variables in place.
 class Function {
  public:
   /// Runs one call. Throws Error naming the input, expected and actual types, and the caller's line on a wrong
-  /// count, dtype or shape; on any error no shared variable changes.
+  /// count, dtype or shape; on any error no shared variable changes. The returned arrays are new: they stay
+  /// valid and unchanged after later calls.
   std::vector<Array> operator()(const std::vector<Array>& inputs, SrcLoc loc = SrcLoc::current()) const;
+  /// The same call writing the outputs into the caller's arrays (of the output types, distinct from each other,
+  /// from the inputs and from the shared variables); with the JIT it allocates nothing.
+  void call_into(const std::vector<Array>& inputs, std::vector<Array>& outputs, SrcLoc loc = SrcLoc::current()) const;
   /// The final IR as text.
   std::string ir() const;
   /// The final IR.
   const ir::Graph& graph() const;
-  /// What compilation did: each pass with its time, rewrite counts and whether it changed the graph.
+  /// What compilation did: each pass with its time, rewrite counts and whether it changed the graph, the schedule
+  /// chosen and the memory plan (arena bytes against the liveness lower bound and the no-reuse total).
   const std::string& report() const;
 
  private:

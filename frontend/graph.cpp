@@ -1,5 +1,7 @@
 #include "loom/frontend/graph.h"
 
+#include <cstring>
+
 #include "loom/ir/printer.h"
 
 namespace loom {
@@ -28,7 +30,9 @@ void Tensor::set_value(const Array& value, SrcLoc loc) {
   Graph& g = owner_of_shared(*this, "set_value", at);
   if (value.type() != type())
     raise(at, "set_value: shared variable '{}' is {}, the new value is {}", name(), type().str(), value.type().str());
-  g.store()->values[value_.node] = value.copy();
+  // Into the existing buffer: compiled functions hold on to it (their steps read and update it in place).
+  Array& current = g.store()->values.at(value_.node);
+  std::memcpy(current.raw(), value.raw(), value.nbytes());
 }
 
 Graph::Graph() : ir::Graph("graph") {}

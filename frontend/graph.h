@@ -11,7 +11,8 @@
 namespace loom {
 
 /// Current values of a graph's shared variables, keyed by their `state` node. Shared by the Graph and every
-/// Function compiled from it, so a predict function sees what a train function learned.
+/// Function compiled from it, so a predict function sees what a train function learned. Each keeps one buffer for
+/// its whole life (set_value copies into it), which compiled functions read and update in place.
 struct SharedStore {
   std::unordered_map<ir::NodeId, Array> values;
 };

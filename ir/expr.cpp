@@ -147,6 +147,7 @@ Expr selu(const Expr& x, SrcLoc loc) { return unary(OpKind::selu, x, loc); }
 Expr softplus(const Expr& x, SrcLoc loc) { return unary(OpKind::softplus, x, loc); }
 Expr swish(const Expr& x, SrcLoc loc) { return unary(OpKind::swish, x, loc); }
 Expr stop_gradient(const Expr& x, SrcLoc loc) { return unary(OpKind::stop_gradient, x, loc); }
+Expr copy(const Expr& x, SrcLoc loc) { return unary(OpKind::copy, x, loc); }
 
 Expr matmul(const Expr& a, const Expr& b, SrcLoc loc) { return build(OpKind::matmul, {a, b}, {}, SourceLoc::from(loc)); }
 

@@ -102,6 +102,8 @@ Expr softplus(const Expr& x, SrcLoc loc = SrcLoc::current());
 Expr swish(const Expr& x, SrcLoc loc = SrcLoc::current());
 /// Identity forward; blocks gradients.
 Expr stop_gradient(const Expr& x, SrcLoc loc = SrcLoc::current());
+/// The same value in a buffer of its own (what plan-memory inserts where an output or update is a parameter).
+Expr copy(const Expr& x, SrcLoc loc = SrcLoc::current());
 
 /// 2-D × 2-D, 2-D × 1-D, batched 3-D × 3-D and 3-D × 2-D.
 Expr matmul(const Expr& a, const Expr& b, SrcLoc loc = SrcLoc::current());

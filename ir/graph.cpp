@@ -27,6 +27,36 @@ void Graph::replace_all_uses(Value from, Value to) {
     if (value == from) value = to;
 }
 
+bool is_planned(const Graph& g) {
+  for (NodeId id = 0; id < g.num_nodes(); ++id)
+    if (!g.node(id).dead && !g.node(id).buffers.empty()) return true;
+  return false;
+}
+
+void renumber(Graph& g, const std::vector<NodeId>& order) {
+  std::vector<NodeId> new_id(g.num_nodes(), kNoNode);
+  Graph out(g.name());
+  for (NodeId old : order) {
+    Node n = g.node(old);
+    for (Value& v : n.operands) {
+      if (new_id[v.node] == kNoNode) raise(n.loc, "renumber: the order puts {} before its operands", op_name(n.op));
+      v.node = new_id[v.node];
+    }
+    new_id[old] = static_cast<NodeId>(out.num_nodes());
+    out.nodes_.push_back(std::move(n));
+  }
+  auto remap = [&](NodeId id) {
+    if (new_id[id] == kNoNode) raise(g.node(id).loc, "renumber: the order leaves out a parameter or result");
+    return new_id[id];
+  };
+  for (NodeId id : g.inputs) out.inputs.push_back(remap(id));
+  for (NodeId id : g.state) out.state.push_back(remap(id));
+  for (Value v : g.outputs) out.outputs.push_back({remap(v.node), v.index});
+  for (const auto& [target, value] : g.updates) out.updates.push_back({remap(target), {remap(value.node), value.index}});
+  out.location_override = g.location_override;
+  g = std::move(out);
+}
+
 std::vector<NodeId> topological_order(const Graph& g) {
   enum Mark : std::uint8_t { unvisited, active, done };
   std::vector<Mark> mark(g.num_nodes(), unvisited);

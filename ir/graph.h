@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "loom/ir/attributes.h"
+#include "loom/ir/buffer.h"
 #include "loom/ir/dtype.h"
 #include "loom/ir/error.h"
 #include "loom/ir/op_table.h"
@@ -41,6 +42,11 @@ struct Node {
   bool dead = false;
   /// The nested function of a `fused` node (its kernel body); immutable once built, so copies share it.
   std::shared_ptr<const Graph> body;
+  /// One buffer per result once plan-memory has run (empty before).
+  std::vector<Buffer> buffers;
+  /// Created by the autodiff pass (kept through rewrites and fusion): memory reports call such values gradients.
+  /// Not part of the text format.
+  bool from_autodiff = false;
 
   const OpInfo& info() const { return op_info(op); }
 };
@@ -82,6 +88,7 @@ class Graph {
   std::optional<SourceLoc> location_override;
 
  private:
+  friend void renumber(Graph& g, const std::vector<NodeId>& order);
   std::string name_;
   std::vector<Node> nodes_;
 };
@@ -103,7 +110,14 @@ class LocationOverride {
   std::optional<SourceLoc> saved_;
 };
 
-/// Live nodes in an order where every node follows its operands. Throws Error on a cycle.
+/// Whether plan-memory has assigned buffers.
+bool is_planned(const Graph& g);
+/// Rebuilds `g` with its live nodes renumbered so that `order` (a topological order of every live node,
+/// parameters included) is the id order, which is the order the printer and the backends use. Dead nodes go.
+void renumber(Graph& g, const std::vector<NodeId>& order);
+
+/// Live nodes in an order where every node follows its operands; when ids are already such an order, it is the
+/// id order. Throws Error on a cycle.
 std::vector<NodeId> topological_order(const Graph& g);
 /// Live nodes that outputs or updates need (inputs and state are always kept).
 std::vector<bool> needed_nodes(const Graph& g);

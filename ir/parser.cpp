@@ -2,8 +2,10 @@
 
 #include <cctype>
 #include <charconv>
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <unordered_map>
 
 #include "loom/ir/type_inference.h"
@@ -166,6 +168,51 @@ class Parser {
     return {*dtype, shape};
   }
 
+  /// An optional buffer annotation after a type (see ir/buffer.h).
+  std::optional<Buffer> buffer() {
+    if (!try_expect('@')) return std::nullopt;
+    std::string kind = name();
+    Buffer b;
+    if (kind == "input") {
+      b.kind = Buffer::Kind::input;
+    } else if (kind == "constant") {
+      b.kind = Buffer::Kind::constant;
+    } else if (kind == "arena") {
+      expect('[');
+      b.offset = integer();
+      expect(':');
+      b.end = integer();
+      expect(']');
+      if (b.offset < 0 || b.end < b.offset) fail(fmt::format("arena range [{}:{}] is empty or negative", b.offset, b.end));
+    } else if (kind == "output") {
+      b.kind = Buffer::Kind::output;
+      expect('(');
+      b.index = static_cast<std::uint32_t>(integer());
+      expect(')');
+    } else if (kind == "state") {
+      b.kind = Buffer::Kind::state;
+      if (try_expect('(')) {
+        Value target = use();
+        auto slot = std::find(graph_->state.begin(), graph_->state.end(), target.node);
+        if (slot == graph_->state.end()) fail("@state(...) must name a state parameter");
+        b.index = static_cast<std::uint32_t>(slot - graph_->state.begin());
+        expect(')');
+      }
+    } else {
+      fail(fmt::format("unknown buffer '@{}' (expected @input, @state, @constant, @arena[a:b] or @output(k))", kind));
+    }
+    return b;
+  }
+
+  /// The buffers of a node's results: all annotated or none.
+  std::vector<Buffer> buffers(const std::vector<std::optional<Buffer>>& annotated) {
+    std::vector<Buffer> out;
+    for (const auto& b : annotated)
+      if (b) out.push_back(*b);
+    if (!out.empty() && out.size() != annotated.size()) fail("either every result has a buffer annotation or none");
+    return out;
+  }
+
   std::int64_t integer() {
     AttrValue v = number();
     if (auto* i = std::get_if<std::int64_t>(&v)) return *i;
@@ -241,6 +288,12 @@ class Parser {
       expect(':');
       TensorType t = type();
       NodeId id = graph_->add_typed_node(kind, {}, {}, {t}, SourceLoc{}, n);
+      if (auto b = buffer()) {
+        if (b->kind != (kind == OpKind::input ? Buffer::Kind::input : Buffer::Kind::state))
+          fail(fmt::format("%{} is {}: its buffer is @{}", n, op_name(kind), op_name(kind)));
+        b->index = static_cast<std::uint32_t>(ids.size());
+        graph_->node(id).buffers = {*b};
+      }
       define(n, id);
       ids.push_back(id);
     } while (try_expect(','));
@@ -297,11 +350,16 @@ class Parser {
     }
     expect(':');
     std::vector<TensorType> results;
+    std::vector<std::optional<Buffer>> annotated;
+    auto result = [&] {
+      results.push_back(type());
+      annotated.push_back(buffer());
+    };
     if (try_expect('(')) {
-      do results.push_back(type()); while (try_expect(','));
+      do result(); while (try_expect(','));
       expect(')');
     } else {
-      results.push_back(type());
+      result();
     }
     if (results.size() != declared_results)
       fail_at(line, column, fmt::format("%{} declares {} results but has {} types", n, declared_results, results.size()));
@@ -335,6 +393,7 @@ class Parser {
     bool numbered = std::isdigit(static_cast<unsigned char>(n[0]));
     NodeId id = graph_->add_typed_node(*op, std::move(operands), std::move(attrs), std::move(results), loc, numbered ? "" : n);
     graph_->node(id).body = std::move(body);
+    graph_->node(id).buffers = buffers(annotated);
     define(n, id);
   }
 

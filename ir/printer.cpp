@@ -68,10 +68,27 @@ class Namer {
   std::unordered_map<NodeId, std::string> names_;
 };
 
-std::string result_types(const Node& n) {
-  if (n.results.size() == 1) return n.results[0].str();
+/// A result's type followed by its planned buffer, if any.
+std::string typed_buffer(const Graph& g, const Node& n, std::size_t k, const Namer& namer) {
+  std::string text = n.results[k].str();
+  if (k >= n.buffers.size()) return text;
+  const Buffer& b = n.buffers[k];
+  switch (b.kind) {
+    case Buffer::Kind::input: return text + " @input";
+    case Buffer::Kind::constant: return text + " @constant";
+    case Buffer::Kind::arena: return fmt::format("{} @arena[{}:{}]", text, b.offset, b.end);
+    case Buffer::Kind::output: return fmt::format("{} @output({})", text, b.index);
+    case Buffer::Kind::state:
+      if (n.info().category == OpCategory::Param) return text + " @state";
+      return fmt::format("{} @state({})", text, namer.use(g, Value{g.state.at(b.index), 0}));
+  }
+  return text;
+}
+
+std::string result_types(const Graph& g, const Node& n, const Namer& namer) {
+  if (n.results.size() == 1) return typed_buffer(g, n, 0, namer);
   std::vector<std::string> types;
-  for (const auto& t : n.results) types.push_back(t.str());
+  for (std::size_t k = 0; k < n.results.size(); ++k) types.push_back(typed_buffer(g, n, k, namer));
   return fmt::format("({})", fmt::join(types, ", "));
 }
 
@@ -91,7 +108,10 @@ void print_function(const Graph& g, const std::string& indent, std::string& out)
   Namer namer;
   auto params = [&](const std::vector<NodeId>& ids) {
     std::vector<std::string> items;
-    for (NodeId id : ids) items.push_back(fmt::format("%{}: {}", namer.define(g.node(id), id), g.node(id).results[0].str()));
+    for (NodeId id : ids) {
+      std::string name = namer.define(g.node(id), id);
+      items.push_back(fmt::format("%{}: {}", name, typed_buffer(g, g.node(id), 0, namer)));
+    }
     return fmt::format("{}", fmt::join(items, ", "));
   };
   out += fmt::format("{}func @{}({})", indent, g.name(), params(g.inputs));
@@ -111,7 +131,7 @@ void print_function(const Graph& g, const std::string& indent, std::string& out)
     line += fmt::format("{}({})", op_name(n.op), fmt::join(operands, ", "));
     if (!n.attrs.items().empty())
       line += " " + format_attrs(n.attrs, n.op == OpKind::constant && n.results[0].dtype == DType::f32);
-    line += " : " + result_types(n);
+    line += " : " + result_types(g, n, namer);
     if (n.loc.known()) {
       line.resize(std::max(line.size() + 2, kLocColumn + indent.size()), ' ');
       line += fmt::format("loc(\"{}\":{})", n.loc.short_file(), n.loc.line);

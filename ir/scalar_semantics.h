@@ -43,7 +43,8 @@ typename S::V elementwise(OpKind op, const Attrs& attrs, S& s, std::span<const t
     case OpKind::ge: return s.from_bool(s.ge(x[0], x[1]));
     case OpKind::where: return s.select(s.is_true(x[0]), x[1], x[2]);
     case OpKind::cast: return x[0];  // the conversion happens when the result is stored
-    case OpKind::stop_gradient: return x[0];
+    case OpKind::stop_gradient:
+    case OpKind::copy: return x[0];
     case OpKind::neg: return s.neg(x[0]);
     case OpKind::exp: return s.exp(x[0]);
     case OpKind::log: return s.log(x[0]);

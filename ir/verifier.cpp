@@ -1,5 +1,7 @@
 #include "loom/ir/verifier.h"
 
+#include "loom/ir/memory_plan.h"
+
 #include <set>
 
 #include "loom/ir/type_inference.h"
@@ -55,6 +57,13 @@ void verify(const Graph& g, std::string_view pass) {
     if (g.type(value) != g.node(target).results[0])
       raise(g.node(value).loc, "{}: update of '{}' has type {}, the state is {}", who(pass), g.node(target).name,
             g.type(value).str(), g.node(target).results[0].str());
+  }
+  if (is_planned(g)) {
+    try {
+      check_plan(g);
+    } catch (const Error& e) {
+      throw Error(fmt::format("{}: {}", who(pass), e.what()));
+    }
   }
 }
 

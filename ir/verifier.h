@@ -1,6 +1,7 @@
 #pragma once
 /// Checks that a graph is well formed: operands defined and acyclic, recorded types equal the inferred ones,
-/// the signature refers to the right kinds of nodes and updates keep their state's type.
+/// the signature refers to the right kinds of nodes and updates keep their state's type; a planned graph's
+/// buffers pass check_plan (memory_plan.h).
 
 #include "loom/ir/graph.h"
 

@@ -35,6 +35,8 @@ bool CommonSubexpressionElimination::run(ir::Graph& g, PassContext& ctx) {
     if (fresh || pinned.count(it->second)) continue;
     if (!ctx.grant_rewrite("merge", fmt::format("node {} ({})", id, ir::op_name(n.op)))) break;
     for (std::uint32_t k = 0; k < n.results.size(); ++k) g.replace_all_uses({id, k}, {it->second, k});
+    // A value the forward pass computes stays a forward value when a gradient's copy of it merges into it.
+    g.node(it->second).from_autodiff = g.node(it->second).from_autodiff && g.node(id).from_autodiff;
     changed = true;
   }
   return changed;

@@ -323,6 +323,7 @@ class Fusion {
         v = inner[v];
       }
       inner[{id, 0}] = {body->add_typed_node(n.op, n.operands, n.attrs, n.results, n.loc, n.name), 0};
+      body->node(inner[{id, 0}].node).from_autodiff = n.from_autodiff;
     }
     // Results: member values read outside the kernel, in member order.
     std::vector<Value> results;
@@ -345,7 +346,10 @@ class Fusion {
     std::string name = results.size() == 1 ? g_.node(results[0]).name : "";
     NodeId fused = g_.add_typed_node(OpKind::fused, operands, attrs, types, SourceLoc(g_.node(members.back()).loc), name);
     for (std::uint32_t k = 0; k < results.size(); ++k) g_.replace_all_uses(results[k], {fused, k});
-    for (NodeId id : members) g_.node(id).dead = true;
+    for (NodeId id : members) {
+      g_.node(fused).from_autodiff = g_.node(fused).from_autodiff || g_.node(id).from_autodiff;
+      g_.node(id).dead = true;
+    }
     return {fused, body};
   }
 

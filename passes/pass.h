@@ -39,9 +39,17 @@ struct PassContext {
   /// finds the single rewrite that breaks a program.
   std::int64_t rewrite_limit = -1;
 
+  /// plan-memory: false gives every value bytes of its own, no in-place reuse (the "planning off" baseline).
+  bool memory_reuse = true;
+  /// plan-memory: whether updates may be computed straight into their state's buffer. Off under nan_guard, so
+  /// that a step that raises leaves the state as it was.
+  bool state_in_place = true;
+
   /// One record per pass run, in order.
   std::vector<PassRecord> records;
   std::int64_t rewrites_done = 0;
+  /// Lines a pass reports beyond its counts (the schedule it chose, the memory plan), shown after the table.
+  std::vector<std::string> notes;
   /// "stabilize/log-sigmoid at %12 (model.cpp:40)": the most recent rewrite, to name the culprit when bisecting.
   std::string last_rewrite;
   int dump_index = 0;

@@ -30,6 +30,8 @@ const std::vector<PassEntry>& registry() {
       {"stabilize", [] { return std::make_unique<Stabilize>(); }},
       {"dce", [] { return std::make_unique<DeadCodeElimination>(); }},
       {"fuse", [] { return std::make_unique<Fuse>(); }},
+      {"schedule", [] { return std::make_unique<Schedule>(); }},
+      {"plan-memory", [] { return std::make_unique<PlanMemory>(); }},
   };
   return kPasses;
 }
@@ -42,8 +44,8 @@ struct Level {
 };
 constexpr Level kLevels[] = {
     {"O0", "autodiff,dce"},
-    {"O1", "stabilize,autodiff,fixpoint<4>(canonicalize,cse),dce,fuse,dce"},
-    {"O2", "canonicalize,stabilize,autodiff,fixpoint<8>(canonicalize,cse,stabilize),dce,fuse,dce"},
+    {"O1", "stabilize,autodiff,fixpoint<4>(canonicalize,cse),dce,fuse,dce,schedule,plan-memory"},
+    {"O2", "canonicalize,stabilize,autodiff,fixpoint<8>(canonicalize,cse,stabilize),dce,fuse,dce,schedule,plan-memory"},
 };
 
 /// A parsed pipeline: a list of steps, each a pass or a capped fixed point of a sub-pipeline.
@@ -152,7 +154,11 @@ bool run_steps(ir::Graph& g, const std::vector<Step>& steps, PassContext& ctx) {
     std::int64_t rewrites_before = ctx.rewrites_done;
     ctx.records.push_back(PassRecord{step.pass});
     auto start = std::chrono::steady_clock::now();
+    bool planned = ir::is_planned(g);
     bool pass_changed = pass->run(g, ctx);
+    // A memory plan describes the graph it was made for: a pass that changes the graph afterwards drops it.
+    if (planned && pass_changed && step.pass != "plan-memory")
+      for (ir::NodeId id = 0; id < g.num_nodes(); ++id) g.node(id).buffers.clear();
     PassRecord& record = ctx.records.back();
     record.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     record.changed = pass_changed;
@@ -211,6 +217,7 @@ std::string format_report(const PassContext& ctx) {
     total_ms += r.milliseconds;
   }
   out += fmt::format("{:<4} {:<14} {:>10.3f} {:>9}\n", "", "total", total_ms, ctx.rewrites_done);
+  for (const std::string& note : ctx.notes) out += note + "\n";
   if (ctx.rewrite_limit >= 0)
     out += fmt::format("bisect limit {} reached after {} rewrites; last rewrite: {}\n", ctx.rewrite_limit,
                        ctx.rewrites_done, ctx.last_rewrite.empty() ? "none" : ctx.last_rewrite);

@@ -44,6 +44,41 @@ class Fuse final : public Pass {
   bool run(ir::Graph& g, PassContext& ctx) override;
 };
 
+/// schedule (schedule.cpp): orders the steps (renumbering the graph) to lower the peak of live memory, trying
+/// several list-scheduling heuristics and keeping the best; readers of a state's old value go before the step
+/// that computes its update, so the update can be written in place.
+class Schedule final : public Pass {
+ public:
+  std::string_view name() const override { return "schedule"; }
+  bool run(ir::Graph& g, PassContext& ctx) override;
+};
+
+/// plan-memory (plan_memory.cpp): gives every value a buffer (ir/buffer.h, semantics in ir/memory_plan.h):
+/// outputs their caller's array, updates their state's buffer when no later step reads the old value, and every
+/// other intermediate a range of one arena, reusing an elementwise operand's bytes where it dies, placed by the
+/// best of several first-fit orders.
+class PlanMemory final : public Pass {
+ public:
+  std::string_view name() const override { return "plan-memory"; }
+  bool run(ir::Graph& g, PassContext& ctx) override;
+};
+
+/// Byte counts of a planned graph, for reports and tests.
+struct MemoryStats {
+  std::int64_t arena = 0;          ///< the planned arena
+  std::int64_t lower_bound = 0;    ///< the largest sum of arena bytes live at one step
+  std::int64_t no_reuse = 0;       ///< every arena value in bytes of its own
+  std::int64_t state = 0;          ///< parameters and optimizer slots (the caller's buffers)
+  std::int64_t in_place_results = 0, in_place_updates = 0, updates = 0;
+  /// What is live at the step where the arena is fullest, in bytes and values per role: "saved for backward"
+  /// (a forward value a gradient step reads later), "gradient", "workspace" (other forward values).
+  std::size_t peak_step = 0;
+  std::map<std::string, std::pair<std::int64_t, int>> peak_roles;
+};
+MemoryStats memory_stats(const ir::Graph& planned);
+/// The stats as the lines Function::report() and loom-opt --stats show.
+std::string format_memory_stats(const ir::Graph& planned, const MemoryStats& stats);
+
 /// dce (dce.cpp): marks dead every node that no output or update needs. Parameters stay: they are the signature.
 class DeadCodeElimination final : public Pass {
  public:

@@ -89,6 +89,7 @@ bool apply_rules(ir::Graph& g, std::span<const RewriteRule> rules, PassContext& 
         std::string where = fmt::format("node {} ({}{})", id, ir::op_name(root.op),
                                         root.loc.known() ? ", " + root.loc.str() : "");
         Expr replacement;
+        ir::NodeId first_new = static_cast<ir::NodeId>(g.num_nodes());
         {
           ir::LocationOverride at(g, g.node(id).loc, ir::LocationOverride::Mode::replace);
           replacement = rule.build(m);
@@ -100,6 +101,7 @@ bool apply_rules(ir::Graph& g, std::span<const RewriteRule> rules, PassContext& 
                                   g.node(id).results[0].str(), where));
         if (!ctx.grant_rewrite(rule.name, where)) return changed;
         g.replace_all_uses(ir::Value{id, 0}, replacement.value());
+        for (ir::NodeId k = first_new; k < g.num_nodes(); ++k) g.node(k).from_autodiff = g.node(id).from_autodiff;
         swept_change = changed = true;
         break;  // the root is replaced; later rules see the new node on the next sweep
       }

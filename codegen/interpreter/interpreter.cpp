@@ -65,6 +65,8 @@ class Interpreter final : public Executable {
     return results;
   }
 
+  const ir::Graph& graph() const override { return graph_; }
+
  private:
   static void check_finite(const ir::Node& n, const Array& value) {
     if (!is_float(value.dtype())) return;

@@ -141,11 +141,11 @@ std::string emit_file(llvm::Module& module, llvm::TargetMachine& machine, llvm::
 
 class OrcKernelModule final : public KernelModule {
  public:
-  OrcKernelModule(const std::vector<const ir::Graph*>& bodies, const CompileRequest& request) {
+  OrcKernelModule(const std::vector<KernelSource>& kernels, const CompileRequest& request) {
     initialize_llvm();
     auto context = std::make_unique<llvm::LLVMContext>();
     auto module = std::make_unique<llvm::Module>("loom", *context);
-    for (const ir::Graph* body : bodies) emit_kernel(*body, *module);
+    for (const KernelSource& kernel : kernels) emit_kernel(*kernel.body, kernel.output_overwrites, *module);
     std::string problems;
     llvm::raw_string_ostream problem_stream(problems);
     if (llvm::verifyModule(*module, &problem_stream)) throw Error("llvm backend: emitted invalid IR: " + problems);
@@ -197,9 +197,9 @@ class OrcKernelModule final : public KernelModule {
 
 }  // namespace
 
-std::unique_ptr<KernelModule> KernelModule::compile(const std::vector<const ir::Graph*>& bodies,
+std::unique_ptr<KernelModule> KernelModule::compile(const std::vector<KernelSource>& kernels,
                                                    const CompileRequest& request) {
-  return std::make_unique<OrcKernelModule>(bodies, request);
+  return std::make_unique<OrcKernelModule>(kernels, request);
 }
 
 }  // namespace loom::codegen::llvm_backend

@@ -29,12 +29,23 @@ struct CompileRequest {
   bool want_text = false;
 };
 
+/// One kernel to compile: a fused node's body, and for each of its outputs the input whose buffer it overwrites
+/// in place (-1: its own buffer). The memory plan only does that where the kernel reads that input at exactly the
+/// element it writes (ir::reads_at_write_index); the kernel then stores through the input's pointer, so its
+/// parameters stay `noalias`.
+struct KernelSource {
+  KernelSource(const ir::Graph* body, std::vector<int> output_overwrites = {})  // NOLINT: a body alone converts
+      : body(body), output_overwrites(std::move(output_overwrites)) {}
+  const ir::Graph* body;
+  std::vector<int> output_overwrites;
+};
+
 /// A set of kernels compiled together into one module, or loaded from the disk cache (object_cache.h).
 class KernelModule {
  public:
   /// Compiles the bodies of fused nodes; each becomes the function named by its body's name. Throws Error naming
   /// the op for anything a kernel cannot contain.
-  static std::unique_ptr<KernelModule> compile(const std::vector<const ir::Graph*>& bodies,
+  static std::unique_ptr<KernelModule> compile(const std::vector<KernelSource>& kernels,
                                                const CompileRequest& request = {});
   virtual ~KernelModule() = default;
 

@@ -32,8 +32,8 @@ llvm::Type* storage_type(llvm::LLVMContext& ctx, DType dtype) {
 
 class KernelEmitter {
  public:
-  KernelEmitter(const ir::Graph& body, llvm::Module& module)
-      : body_(body), module_(module), ctx_(module.getContext()), b_(ctx_), space_(kernel_space(body)),
+  KernelEmitter(const ir::Graph& body, const std::vector<int>& output_overwrites, llvm::Module& module)
+      : body_(body), overwrites_(output_overwrites), module_(module), ctx_(module.getContext()), b_(ctx_), space_(kernel_space(body)),
         after_roots_(computed_after_roots(body)) {}
 
   void emit() {
@@ -42,8 +42,10 @@ class KernelEmitter {
     auto* entry = llvm::BasicBlock::Create(ctx_, "entry", fn);
     b_.SetInsertPoint(entry);
     for (std::size_t k = 0; k < body_.inputs.size(); ++k) inputs_[body_.inputs[k]] = fn->getArg(static_cast<unsigned>(k));
-    for (std::size_t k = 0; k < body_.outputs.size(); ++k)
-      outputs_.push_back(fn->getArg(static_cast<unsigned>(body_.inputs.size() + k)));
+    for (std::size_t k = 0; k < body_.outputs.size(); ++k) {
+      int overwritten = k < overwrites_.size() ? overwrites_[k] : -1;
+      outputs_.push_back(fn->getArg(static_cast<unsigned>(overwritten >= 0 ? static_cast<std::size_t>(overwritten) : body_.inputs.size() + k)));
+    }
     llvm::Value* begin = fn->getArg(static_cast<unsigned>(fn->arg_size() - 2));
     llvm::Value* end = fn->getArg(static_cast<unsigned>(fn->arg_size() - 1));
     if (num_elements(space_) > 0) {
@@ -520,6 +522,7 @@ class KernelEmitter {
   }
 
   const ir::Graph& body_;
+  const std::vector<int>& overwrites_;
   llvm::Module& module_;
   llvm::LLVMContext& ctx_;
   llvm::IRBuilder<> b_;
@@ -536,6 +539,8 @@ class KernelEmitter {
 
 }  // namespace
 
-void emit_kernel(const ir::Graph& body, llvm::Module& module) { KernelEmitter(body, module).emit(); }
+void emit_kernel(const ir::Graph& body, const std::vector<int>& output_overwrites, llvm::Module& module) {
+  KernelEmitter(body, output_overwrites, module).emit();
+}
 
 }  // namespace loom::codegen::llvm_backend

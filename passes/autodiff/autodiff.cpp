@@ -43,6 +43,7 @@ std::string describe(const ir::Graph& g, Value v) {
 void expand(ir::Graph& g, NodeId grad_id) {
   GradRequest req(g.node(grad_id));
   ir::LocationOverride at(g, req.loc);
+  NodeId first_new = static_cast<NodeId>(g.num_nodes());
   auto expr = [&](Value v) { return Expr(&g, v); };
 
   // Which values depend on a wrt through differentiable paths.
@@ -108,6 +109,7 @@ void expand(ir::Graph& g, NodeId grad_id) {
     g.replace_all_uses(Value{grad_id, k}, result.value());
   }
   g.node(grad_id).dead = true;
+  for (NodeId id = first_new; id < g.num_nodes(); ++id) g.node(id).from_autodiff = true;
 }
 
 /// A live grad node none of whose ancestors is another grad node.

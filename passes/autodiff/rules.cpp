@@ -43,6 +43,7 @@ GRAD(minimum) { return {where(n.in[0] <= n.in[1], n.g, 0.0), where(n.in[0] > n.i
 GRAD(where) { return {Expr(), where(n.in[0], n.g, 0.0), where(n.in[0], 0.0, n.g)}; }
 GRAD(cast) { return {is_float(n.in[0].dtype()) ? cast(n.g, n.in[0].dtype()) : Expr()}; }
 GRAD(neg) { return {-n.g}; }
+GRAD(copy) { return {n.g}; }
 GRAD(exp) { return {n.g * n.out}; }
 GRAD(log) { return {n.g / n.in[0]}; }
 GRAD(log1p) { return {n.g / (1.0 + n.in[0])}; }
@@ -151,7 +152,7 @@ std::array<GradRule, kNumOps> make_table() {
   std::array<GradRule, kNumOps> table{};
   auto set = [&](OpKind op, GradRule rule) { table[static_cast<std::size_t>(op)] = rule; };
 #define RULE(op) set(OpKind::op, grad_##op);
-  RULE(add) RULE(sub) RULE(mul) RULE(div) RULE(pow) RULE(maximum) RULE(minimum) RULE(where) RULE(cast)
+  RULE(add) RULE(sub) RULE(mul) RULE(div) RULE(pow) RULE(maximum) RULE(minimum) RULE(where) RULE(cast) RULE(copy)
   RULE(neg) RULE(exp) RULE(log) RULE(log1p) RULE(sqrt) RULE(rsqrt) RULE(abs) RULE(sign) RULE(square)
   RULE(sigmoid) RULE(tanh) RULE(relu) RULE(leaky_relu) RULE(elu) RULE(selu) RULE(softplus) RULE(swish)
   RULE(sum) RULE(max) RULE(min) RULE(logsumexp) RULE(softmax) RULE(log_softmax) RULE(softmax_cross_entropy)

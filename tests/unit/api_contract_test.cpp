@@ -34,7 +34,8 @@ TEST_CASE("the DESIGN section 3 contract snippet compiles and runs as written") 
   CHECK(pred.shape() == Shape{N});
   CHECK(wv.shape() == Shape{2});
   CHECK(w.get_value().to_vector<float>() == std::vector<float>{0.0f, 0.0f});
-  CHECK(text.find("func @main(%X: f32[2,100], %y: f32[100]) state(%w: f32[2], %b: f32[])") != std::string::npos);
+  CHECK(text.find("func @main(%X: f32[2,100] @input, %y: f32[100] @input) state(%w: f32[2] @state, %b: f32[] @state)") !=
+        std::string::npos);
   CHECK(text.find("update %w = ") != std::string::npos);
   CHECK(text.find("grad(") == std::string::npos);
 }

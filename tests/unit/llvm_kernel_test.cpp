@@ -92,8 +92,8 @@ TEST_CASE("every elementwise op compiled by LLVM matches the interpreter in f32 
                            op == ir::OpKind::pow || op == ir::OpKind::log1p);
       }
   }
-  std::vector<const ir::Graph*> pointers;
-  for (const auto& b : bodies) pointers.push_back(&b);
+  std::vector<lb::KernelSource> pointers;
+  for (const auto& b : bodies) pointers.emplace_back(&b);
   auto module = lb::KernelModule::compile(pointers, {.want_text = true});
   for (std::size_t k = 0; k < bodies.size(); ++k) {
     const ir::Graph& body = bodies[k];
@@ -197,8 +197,8 @@ TEST_CASE("reduction and row kernels compiled by LLVM match the interpreter, ext
     for (const Shape& shape : {Shape{6, 10}, Shape{1, 3}, Shape{2, 3, 4}})
       bodies.push_back(reduce_body("x" + std::to_string(bodies.size()), ir::OpKind::softmax_cross_entropy, shape, dtype, {}, true));
   }
-  std::vector<const ir::Graph*> pointers;
-  for (const auto& b : bodies) pointers.push_back(&b);
+  std::vector<lb::KernelSource> pointers;
+  for (const auto& b : bodies) pointers.emplace_back(&b);
   auto module = lb::KernelModule::compile(pointers);
   for (std::size_t k = 0; k < bodies.size(); ++k) {
     const ir::Graph& body = bodies[k];
@@ -294,8 +294,8 @@ TEST_CASE("every layout op compiled by LLVM matches the interpreter on sizes fro
       add(ir::OpKind::concat, {{dtype, {2, n}}, {dtype, {2, 3}}, {dtype, {2, n}}}, {{"axis", std::int64_t{1}}});
       add(ir::OpKind::one_hot, {{DType::i32, {n}}}, {{"depth", std::int64_t{5}}, {"dtype", std::string(to_string(dtype))}});
     }
-  std::vector<const ir::Graph*> pointers;
-  for (const auto& b : bodies) pointers.push_back(&b);
+  std::vector<lb::KernelSource> pointers;
+  for (const auto& b : bodies) pointers.emplace_back(&b);
   auto module = lb::KernelModule::compile(pointers);
   for (std::size_t k = 0; k < bodies.size(); ++k) {
     const ir::Graph& body = bodies[k];

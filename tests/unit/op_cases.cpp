@@ -49,6 +49,7 @@ std::vector<OpCase> all_op_cases() {
   add_binary(c, "minimum", [](X x) { return minimum(x[0], x[1]); });
   add_unary(c, "scalar-left", [](const Expr& x) { return 2.0f - 3.0f * x / 1.5f + 1.0f; });
   add_unary(c, "neg", [](const Expr& x) { return -x; });
+  add_unary(c, "copy", [](const Expr& x) { return copy(x); });
   add_unary(c, "neg-fn", [](const Expr& x) { return neg(x); });
   // Comparisons feed `where`; the comparison itself has no gradient.
   add_binary(c, "where-lt", [](X x) { return where(x[0] < x[1], x[0] * x[1], x[1]); });
