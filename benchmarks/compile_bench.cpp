@@ -4,7 +4,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "bench_util.h"
+#include <loom/loom.h>
 #include "logistic_regression_model.h"
 
 namespace {

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "loom/codegen/llvm/jit.h"
+#include "loom/codegen/llvm/row_exp.h"
 #include "loom/codegen/llvm/scalar_math.h"
 #include "loom/ir/scalar_semantics.h"
 #include "loom/ir/type_inference.h"
@@ -315,28 +316,40 @@ class KernelEmitter {
       for (std::size_t d = 0; d < space_.size(); ++d) flat = b_.CreateAdd(flat, b_.CreateMul(index_[d], b_.getInt64(strides[d])));
       return b_.CreateGEP(out_type, outputs_[root_output], flat);
     };
+    // softmax and log_softmax evaluate their operand once per element, into the output row, and the later
+    // passes read it back: every pass then sees the same value (a vectorized and a scalar evaluation of, say,
+    // exp may differ in the last bit, and the passes vectorize differently), and an expensive operand is computed
+    // once. (Re-reading a plain parameter instead measured no faster.) The loss has no row-shaped output and
+    // evaluates its operand again.
+    bool keeps_row = root.op != OpKind::softmax_cross_entropy;
+    DType out_dtype = root.results[0].dtype;
     loop(begin, end, [&](llvm::Value* row) {
       unflatten(row, others);
-      auto along = [&](bool store, const std::function<void(llvm::Value* x, llvm::Value* k)>& fold) {
-        loop(b_.getInt64(0), b_.getInt64(space_[axis]), [&](llvm::Value* k) {
-          index_[axis] = k;
-          memo_.clear();
-          if (store) store_loop_outputs(&root);
-          fold(to_compute(emit(operand, identity()), in_dtype, ct), k);
-        });
+      auto evaluate = [&](llvm::Value* k, bool store_extras) {
+        index_[axis] = k;
+        memo_.clear();
+        if (store_extras) store_loop_outputs(&root);
+        return to_compute(emit(operand, identity()), in_dtype, ct);
       };
-      // llvm.maximum vectorizes as a reduction (maxnum would not, without no-NaN flags). It propagates NaN where
-      // the interpreter's std::max skips it, but a NaN in a row makes every output of that row NaN either way.
-      llvm::Value* peak = slot(ct, math.constant(-std::numeric_limits<double>::infinity()));
-      along(true, [&](llvm::Value* x, llvm::Value*) {
-        b_.CreateStore(b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, b_.CreateLoad(ct, peak), x), peak);
+      auto stored = [&](llvm::Value* k) {
+        index_[axis] = k;
+        return to_compute(b_.CreateLoad(out_type, output_at()), out_dtype, ct);
+      };
+      auto along = [&](const std::function<void(llvm::Value* x)>& fold) {
+        loop(b_.getInt64(0), b_.getInt64(space_[axis]), [&](llvm::Value* k) { fold(keeps_row ? stored(k) : evaluate(k, false)); });
+      };
+      llvm::Value* p = row_maximum(space_[axis], math, [&](llvm::Value* k) {
+        llvm::Value* x = evaluate(k, true);
+        if (keeps_row) b_.CreateStore(from_compute(x, out_dtype), output_at());
+        return x;
       });
-      llvm::Value* p = b_.CreateLoad(ct, peak);
+      if (axis + 1 == space_.size()) prefetch_next_row(row);
       llvm::Value* total = slot(ct, math.constant(0.0));
-      along(false, [&](llvm::Value* x, llvm::Value*) {
-        llvm::Value* e = math.exp(b_.CreateFSub(x, p));
+      along([&](llvm::Value* x) {
+        llvm::Value* shifted = b_.CreateFSub(x, p);
+        llvm::Value* e = ct->isFloatTy() ? exp_nonpositive_f32(b_, shifted) : math.exp(shifted);
         add_to(total, e);
-        if (root.op == OpKind::softmax) b_.CreateStore(from_compute(e, root.results[0].dtype), output_at());  // scaled below
+        if (root.op == OpKind::softmax) b_.CreateStore(from_compute(e, out_dtype), output_at());  // scaled below
       });
       llvm::Value* sum = b_.CreateLoad(ct, total);
       if (root.op == OpKind::softmax_cross_entropy) {
@@ -355,22 +368,64 @@ class KernelEmitter {
         b_.CreateStore(from_compute(loss, root.results[0].dtype), b_.CreateGEP(out_type, outputs_[root_output], row));
         return;
       }
-      if (root.op == OpKind::softmax) {  // the exponentials are stored: divide them in place
-        loop(b_.getInt64(0), b_.getInt64(space_[axis]), [&](llvm::Value* k) {
-          index_[axis] = k;
-          llvm::Value* at = output_at();
-          llvm::Value* e = to_compute(b_.CreateLoad(out_type, at), root.results[0].dtype, ct);
-          b_.CreateStore(from_compute(b_.CreateFDiv(e, sum), root.results[0].dtype), at);
-        });
+      if (root.op == OpKind::softmax) {
+        // The exponentials are stored: scale them in place by 1/sum (a multiply per element rather than a
+        // divide, which costs several times more; one more rounding, well within the tested 1e-5).
+        llvm::Value* inverse = b_.CreateFDiv(math.constant(1.0), sum);
+        along([&](llvm::Value* e) { b_.CreateStore(from_compute(b_.CreateFMul(e, inverse), out_dtype), output_at()); });
         return;
       }
       llvm::Value* log_sum = math.log(sum);
-      along(false, [&](llvm::Value* x, llvm::Value*) {
-        b_.CreateStore(from_compute(b_.CreateFSub(b_.CreateFSub(x, p), log_sum), root.results[0].dtype), output_at());
-      });
+      along([&](llvm::Value* x) { b_.CreateStore(from_compute(b_.CreateFSub(b_.CreateFSub(x, p), log_sum), out_dtype), output_at()); });
     });
   }
 
+
+  /// The largest of `length` values (element(k) for k in [0, length)), to shift a row's exponentials by. Element k
+  /// goes to partial maximum k % kPartials; the partials are combined at the end. Maximum is exact, so the order
+  /// cannot change the result, and the partials give the vector units kPartials/16 independent chains instead of
+  /// one long dependency chain. `x > m ? x : m` is one vmaxps; it skips NaNs as the interpreter's std::max does (a
+  /// NaN in a row makes every output of that row NaN through its exponential anyway).
+  llvm::Value* row_maximum(std::int64_t length, LlvmMath& math, const std::function<llvm::Value*(llvm::Value*)>& element) {
+    constexpr std::int64_t kPartials = 64;
+    llvm::Type* t = math.type;
+    auto* lowest = llvm::cast<llvm::Constant>(math.constant(-std::numeric_limits<double>::infinity()));
+    auto* array = llvm::ArrayType::get(t, kPartials);
+    llvm::Value* partials = slot(array, llvm::ConstantArray::get(array, std::vector<llvm::Constant*>(kPartials, lowest)));
+    auto partial = [&](llvm::Value* j) { return b_.CreateGEP(t, partials, j); };
+    auto larger = [&](llvm::Value* x, llvm::Value* m) { return b_.CreateSelect(b_.CreateFCmpOGT(x, m), x, m); };
+    auto fold = [&](llvm::Value* j, llvm::Value* x) { b_.CreateStore(larger(x, b_.CreateLoad(t, partial(j))), partial(j)); };
+    std::int64_t blocks = length / kPartials;
+    loop(b_.getInt64(0), b_.getInt64(blocks), [&](llvm::Value* block) {
+      loop(b_.getInt64(0), b_.getInt64(kPartials), [&](llvm::Value* j) {
+        fold(j, element(b_.CreateAdd(b_.CreateMul(block, b_.getInt64(kPartials)), j)));
+      });
+    });
+    loop(b_.getInt64(blocks * kPartials), b_.getInt64(length), [&](llvm::Value* k) {
+      fold(b_.CreateSub(k, b_.getInt64(blocks * kPartials)), element(k));
+    });
+    llvm::Value* peak = slot(t, lowest);
+    for (std::int64_t j = 0; j < kPartials; ++j)  // unrolled here: a loop would be a reduction the vectorizer refuses
+      b_.CreateStore(larger(b_.CreateLoad(t, partial(b_.getInt64(j))), b_.CreateLoad(t, peak)), peak);
+    return b_.CreateLoad(t, peak);
+  }
+
+  /// Asks for the next row of every full-shape input while this row computes its exponentials, so that memory
+  /// reads overlap the arithmetic instead of alternating with it (the hardware prefetcher does not run that far
+  /// ahead). Measured on softmax over [4096, 1000]: 1.75 ms without, 1.1 ms with (into the outer caches:
+  /// locality 1 beat 2 and 3; also prefetching the output for writing made it slower).
+  void prefetch_next_row(llvm::Value* row) {
+    std::int64_t length = space_.back();
+    llvm::Function* prefetch = llvm::Intrinsic::getDeclaration(&module_, llvm::Intrinsic::prefetch, {b_.getPtrTy()});
+    for (ir::NodeId id : body_.inputs) {
+      const TensorType& type = body_.node(id).results[0];
+      if (type.shape != space_) continue;
+      auto bytes = static_cast<std::int64_t>(size_of(type.dtype)) * length;
+      llvm::Value* next = b_.CreateGEP(b_.getInt8Ty(), inputs_.at(id), b_.CreateMul(b_.CreateAdd(row, b_.getInt64(1)), b_.getInt64(bytes)));
+      for (std::int64_t line = 0; line < (bytes + 63) / 64; ++line)  // a prefetch never faults, past the end too
+        b_.CreateCall(prefetch, {b_.CreateConstGEP1_64(b_.getInt8Ty(), next, line * 64), b_.getInt32(0), b_.getInt32(1), b_.getInt32(1)});
+    }
+  }
 
   /// The index of a per-row value (the loss's shape: every axis but the last) at the current row.
   Index row_index(const std::vector<std::size_t>& others) const {

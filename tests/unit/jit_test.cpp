@@ -125,3 +125,27 @@ TEST_CASE("a matmul with a bias and an activation runs as one oneDNN primitive a
     check_close(want[k], got[k], 1e-5, 1e-5);
   }
 }
+
+TEST_CASE("softmax rows are within 3 ulp of the exact values down to the smallest subnormal") {
+  // One row spread from 0 down to -110, against exp in double divided by the double sum: the error is the row
+  // kernel's inline exp (about 1 ulp), its f32 sum and the scaling by 1/sum.
+  constexpr std::int64_t n = 11001;
+  Graph g;
+  Tensor x = g.input("x", {1, n});
+  Function f = compile({x}, {softmax(x, 1)});
+  Array row(DType::f32, {1, n});
+  for (std::int64_t i = 0; i < n; ++i) row.set(i, -0.01 * static_cast<double>(i));
+  Array got = f({row})[0];
+  double sum = 0;
+  for (std::int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(static_cast<float>(row.get(i))));
+  double worst_ulps = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    double want = std::exp(static_cast<double>(static_cast<float>(row.get(i)))) / sum;
+    float as_float = static_cast<float>(want);
+    double ulp = std::nextafter(as_float, 1.0f) - as_float;
+    worst_ulps = std::max(worst_ulps, std::abs(got.get(i) - want) / ulp);
+  }
+  INFO("worst error " << worst_ulps << " ulp");
+  CHECK(worst_ulps <= 3.0);
+  CHECK(got.get(n - 1) == 0.0);  // exp(-110) underflows to 0 in f32
+}
