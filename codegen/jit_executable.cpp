@@ -289,8 +289,8 @@ class JitExecutable final : public Executable {
   }
 
   /// On a NaN or Inf in a kernel's results, replays the kernel on the interpreter with finiteness checks, which
-  /// names the op and line inside the kernel that produced it. (An in-place result has overwritten its operand;
-  /// the plan makes no state update in place under nan_guard, and the replay then reports the kernel itself.)
+  /// names the op and line inside the kernel that produced it. (Under nan_guard, Function plans nothing in place,
+  /// so the operands are still there to replay.)
   void check_finite(const Step& step, const ir::Node& n) const {
     std::size_t first_result = n.operands.size();
     for (std::size_t k = 0; k < n.results.size(); ++k) {

@@ -79,7 +79,9 @@ Function compile(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
   if (!ctx.dump_dir.empty()) ctx.dump_dir = (std::filesystem::path(ctx.dump_dir) / options.name).string();
   ctx.rewrite_limit = options.bisect_limit;
   if (const char* env = std::getenv("LOOM_BISECT_LIMIT"); ctx.rewrite_limit < 0 && env) ctx.rewrite_limit = std::atoll(env);
-  ctx.memory_reuse = options.plan_memory;
+  // Under nan_guard nothing is overwritten in place, so a kernel that produced a NaN can be replayed on its
+  // original operands, and a call that raises leaves the state as it was.
+  ctx.memory_reuse = options.plan_memory && !options.nan_guard;
   ctx.state_in_place = !options.nan_guard;
   std::string pipeline = options.pipeline.empty() ? passes::resolve_pipeline(level_name(options.opt)) : options.pipeline;
   // The JIT runs a memory plan; a pipeline without one (O0, a custom list) gets it last.

@@ -29,7 +29,7 @@ struct CompileOptions {
   /// Overrides `opt` with an explicit pass list, e.g. "autodiff,dce".
   std::string pipeline;
   /// Checks every intermediate (on the JIT: every kernel's results) for NaN and Inf and raises an Error naming the
-  /// op and line that produced one.
+  /// op and line that produced one. Memory is then planned without in-place reuse.
   bool nan_guard = false;
   /// Worker threads for compiled kernels (0: the environment variable LOOM_THREADS, else OpenMP's default).
   /// Results are bit-identical for any count. The interpreter is single-threaded.

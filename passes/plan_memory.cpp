@@ -313,10 +313,12 @@ std::string format_memory_stats(const ir::Graph& g, const MemoryStats& s) {
     roles.push_back(fmt::format("{} {} ({} value{})", role, bytes_text(what.first), what.second, what.second == 1 ? "" : "s"));
   return fmt::format(
       "memory plan of @{}: arena {}, liveness lower bound {} (arena {:.2f}x of it), no reuse {} (arena {:.2f}x of it); "
-      "{} results in place, {} of {} updates in place; state {}\n  live at the peak (step {}): {}",
+      "{} results in place, {} of {} updates in place\n  live at the peak (step {}): {}; and always, in their own "
+      "buffers, parameters and optimizer state {} ({} values)",
       g.name(), bytes_text(s.arena), bytes_text(s.lower_bound), ratio(s.arena, s.lower_bound), bytes_text(s.no_reuse),
-      ratio(s.arena, s.no_reuse), s.in_place_results, s.in_place_updates, s.updates, bytes_text(s.state), s.peak_step,
-      roles.empty() ? "nothing in the arena" : fmt::format("{}", fmt::join(roles, ", ")));
+      ratio(s.arena, s.no_reuse), s.in_place_results, s.in_place_updates, s.updates, s.peak_step,
+      roles.empty() ? "nothing in the arena" : fmt::format("{}", fmt::join(roles, ", ")), bytes_text(s.state),
+      g.state.size());
 }
 
 }  // namespace loom::passes
