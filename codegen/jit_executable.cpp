@@ -37,6 +37,8 @@ struct LabelCheck {
   std::size_t operand;
   std::int64_t classes;
   SourceLoc loc;
+  /// The labels are a parameter or a constant (checked before the first step), not computed in this call.
+  bool given = false;
 };
 
 /// One step of the program.
@@ -169,6 +171,10 @@ class JitExecutable final : public Executable {
       const ir::Graph& body = *bodies[k++];
       step.kernel = module_->lookup(body.name());
       step.labels = label_checks(body);
+      for (LabelCheck& check : step.labels) {
+        ir::OpCategory source = graph_.node(graph_.node(step.node).operands[check.operand]).info().category;
+        check.given = source == ir::OpCategory::Param || source == ir::OpCategory::Constant;
+      }
       step.rows = llvm_backend::kernel_rows(body);
       step.elements = num_elements(llvm_backend::kernel_space(body));
     }
@@ -217,7 +223,7 @@ class JitExecutable final : public Executable {
     // plan writes no state in place before such a kernel).
     for (const Step& step : steps_)
       for (const LabelCheck& check : step.labels)
-        if (step.slots[check.operand].kind != Buffer::Kind::arena) check_labels(step, check, resolve(step.slots[check.operand]));
+        if (check.given) check_labels(step, check, resolve(step.slots[check.operand]));
     for (const Step& step : steps_) {
       for (std::size_t i = 0; i < step.slots.size(); ++i) step.buffers[i] = resolve(step.slots[i]);
       const ir::Node& n = graph_.node(step.node);
@@ -225,7 +231,7 @@ class JitExecutable final : public Executable {
       switch (step.kind) {
         case Step::Kind::kernel:
           for (const LabelCheck& check : step.labels)
-            if (step.slots[check.operand].kind == Buffer::Kind::arena) check_labels(step, check, buffers[check.operand]);
+            if (!check.given) check_labels(step, check, buffers[check.operand]);
           run_rows(step, buffers);
           if (options_.check_finite) check_finite(step, n);
           break;

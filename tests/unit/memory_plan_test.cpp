@@ -148,10 +148,11 @@ TEST_CASE("a call that raises changes no shared variable, even when updates are 
   Tensor logits_in = g.input("logits", {4, 3});
   Tensor pick = g.input("pick", {4}, DType::i32);
   Tensor w = g.shared("w", Array::full({4, 3}, 1.0));
-  // The labels are computed, so they are checked when their kernel runs.
+  // The labels are computed (and returned, so they live in an output buffer): they are checked when their
+  // kernel runs.
   Tensor labels = cast(cast(pick, DType::f32) * 2.0f, DType::i32);
   Tensor cost = softmax_cross_entropy(logits_in * w, labels);
-  Function f = compile({logits_in, pick}, {cost}, {{w, w - grad(cost, {w})[0]}});
+  Function f = compile({logits_in, pick}, {cost, labels}, {{w, w - grad(cost, {w})[0]}});
   Array x = Array::uniform({4, 3}, -1, 1, 2);
   f({x, Array::from<std::int32_t>({0, 1, 0, 1})});
   Array before = w.get_value();
