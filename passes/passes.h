@@ -76,6 +76,8 @@ struct MemoryStats {
   std::map<std::string, std::pair<std::int64_t, int>> peak_roles;
 };
 MemoryStats memory_stats(const ir::Graph& planned);
+/// "64 B", "3.9 KiB", "2.05 MiB": byte counts as the reports print them.
+std::string bytes_text(std::int64_t bytes);
 /// The stats as the lines Function::report() and loom-opt --stats show.
 std::string format_memory_stats(const ir::Graph& planned, const MemoryStats& stats);
 

@@ -228,11 +228,15 @@ class Planner {
   std::map<Value, std::size_t> group_of_;
 };
 
+}  // namespace
+
 std::string bytes_text(std::int64_t bytes) {
   if (bytes < (1 << 10)) return fmt::format("{} B", bytes);
   if (bytes < (1 << 20)) return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / (1 << 10));
   return fmt::format("{:.2f} MiB", static_cast<double>(bytes) / (1 << 20));
 }
+
+namespace {
 
 /// Whether a value was computed by the gradient (a kernel's result: the body op that produces it).
 bool is_gradient(const ir::Graph& g, Value v) {

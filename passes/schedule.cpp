@@ -171,8 +171,6 @@ class Scheduler {
   std::set<ir::Value> kept_to_end_;
 };
 
-std::string mib(std::int64_t bytes) { return fmt::format("{:.2f} MiB", static_cast<double>(bytes) / (1 << 20)); }
-
 }  // namespace
 
 bool Schedule::run(ir::Graph& g, PassContext& ctx) {
@@ -182,9 +180,9 @@ bool Schedule::run(ir::Graph& g, PassContext& ctx) {
   std::vector<std::string> scores;
   for (const auto& c : candidates) {
     if (c.peak < best->peak) best = &c;
-    scores.push_back(fmt::format("{} {}", c.name, mib(c.peak)));
+    scores.push_back(fmt::format("{} {}", c.name, bytes_text(c.peak)));
   }
-  ctx.notes.push_back(fmt::format("schedule of @{}: peak live {} with {} (tried {})", g.name(), mib(best->peak), best->name,
+  ctx.notes.push_back(fmt::format("schedule of @{}: peak live {} with {} (tried {})", g.name(), bytes_text(best->peak), best->name,
                                   fmt::join(scores, ", ")));
   // Parameters and constants first (they are not steps), then the chosen steps, then anything unneeded.
   std::vector<NodeId> order;
