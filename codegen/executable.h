@@ -1,6 +1,7 @@
 #pragma once
 /// What a backend produces from a compiled function graph: something that runs it.
 
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -8,6 +9,10 @@
 #include "loom/runtime/array.h"
 
 namespace loom::codegen {
+
+/// Called with a step's results as soon as the step has run (a copy the callee may keep), to compare backends
+/// step by step; node ids are the function graph's. Only for diagnostics: it allocates.
+using StepObserver = std::function<void(ir::NodeId, std::span<const Array>)>;
 
 class Executable {
  public:

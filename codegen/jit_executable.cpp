@@ -12,7 +12,9 @@
 #include "loom/codegen/llvm/jit.h"
 #include "loom/codegen/matmul_loops.h"
 #include "loom/codegen/onednn/matmul.h"
+#include "loom/ir/kernel_shape.h"
 #include "loom/ir/memory_plan.h"
+#include "loom/ir/scalar_semantics.h"
 
 namespace loom::codegen {
 
@@ -31,24 +33,15 @@ struct Slot {
   bool operator==(const Slot&) const = default;
 };
 
-/// A kernel operand that holds softmax cross-entropy labels, checked before the kernel runs (a compiled kernel
-/// cannot throw; the interpreter's message is reproduced here).
-struct LabelCheck {
-  std::size_t operand;
-  std::int64_t classes;
-  SourceLoc loc;
-  /// The labels are a parameter or a constant (checked before the first step), not computed in this call.
-  bool given = false;
-};
-
 /// One step of the program.
 struct Step {
   NodeId node;
-  enum class Kind { kernel, matmul_f32, matmul_f64 } kind;
+  /// matmul_loops: the project's own loops (f64, which oneDNN lacks, and matmuls with an empty operand, which
+  /// oneDNN 2.6 cannot create).
+  enum class Kind { kernel, matmul_f32, matmul_loops } kind;
   llvm_backend::KernelFn kernel = nullptr;
   std::int64_t rows = 0, elements = 0;
   std::unique_ptr<onednn::Matmul> matmul;
-  std::vector<LabelCheck> labels;
   /// For a matmul: which operands are a, b and the bias (-1 for none).
   int a = 0, b = 1, bias = -1;
   /// The operands' buffers, then the results'.
@@ -64,14 +57,16 @@ struct UpdateCopy {
   std::size_t bytes;
 };
 
-/// The project's own f64 matmul (oneDNN is f32-only), the interpreter's loops on typed pointers.
-void matmul_f64(const ir::Node& n, const Shape& a_shape, const Shape& b_shape, void* const* buffers) {
-  auto* pa = static_cast<const double*>(buffers[0]);
-  auto* pb = static_cast<const double*>(buffers[1]);
-  auto* pc = static_cast<double*>(buffers[2]);
+/// A matmul through the project's own loops (codegen/matmul_loops.h), accumulating in the result's dtype.
+template <class T>
+void matmul_with_loops(const ir::Node& n, const Shape& a_shape, const Shape& b_shape, void* const* buffers) {
+  auto* pa = static_cast<const T*>(buffers[0]);
+  auto* pb = static_cast<const T*>(buffers[1]);
+  auto* pc = static_cast<T*>(buffers[2]);
+  ir::PlainMath<T> math;
   matmul_loops(
-      n, a_shape, b_shape, [&](std::int64_t i) { return pa[i]; }, [&](std::int64_t i) { return pb[i]; },
-      [&](std::int64_t i, double v) { pc[i] = v; }, /*parallel=*/true);
+      n, a_shape, b_shape, math, [&](std::int64_t i) { return pa[i]; }, [&](std::int64_t i) { return pb[i]; },
+      [&](std::int64_t i, double v) { pc[i] = static_cast<T>(v); }, /*parallel=*/true);
 }
 
 /// Element i of a buffer of `dtype`, as a double.
@@ -93,49 +88,31 @@ Array copy_of(const void* data, const TensorType& type) {
   return a;
 }
 
-/// A "matmul" kernel (matmul, bias add, activation) as one oneDNN primitive with a bias and a post-op.
+/// A "matmul" kernel (matmul, bias add, activation) as one oneDNN primitive with a bias and a post-op, as its
+/// kernel shape lists them.
 Step matmul_kernel_step(NodeId id, const ir::Node& fused, const ir::Graph& outer) {
   const ir::Graph& body = *fused.body;
+  const ir::MatmulParts& parts = fused.kernel->matmul;
   auto operand_of = [&](ir::Value inner) {
     for (std::size_t k = 0; k < body.inputs.size(); ++k)
       if (body.inputs[k] == inner.node) return static_cast<int>(k);
     raise(fused.loc, "jit: a matmul kernel's operand is not one of its parameters");
   };
   Step step{id, Step::Kind::matmul_f32};
+  step.a = operand_of(parts.a);
+  step.b = operand_of(parts.b);
   onednn::Epilogue epilogue;
-  const ir::Node* matmul = nullptr;
-  for (ir::NodeId k : ir::topological_order(body)) {
-    const ir::Node& n = body.node(k);
-    if (n.op == OpKind::matmul) {
-      matmul = &n;
-      step.a = operand_of(n.operands[0]);
-      step.b = operand_of(n.operands[1]);
-    } else if (n.op == OpKind::add) {
-      epilogue.bias = true;
-      step.bias = operand_of(body.node(n.operands[0]).op == OpKind::matmul ? n.operands[1] : n.operands[0]);
-    } else if (n.info().category == ir::OpCategory::Elementwise) {
-      epilogue.activation = n.op;
-      // oneDNN's relu takes the negative slope as alpha (0 for relu); elu takes its alpha.
-      epilogue.alpha = n.op == OpKind::leaky_relu ? n.attrs.get_float("alpha", 0.01)
-                       : n.op == OpKind::elu      ? n.attrs.get_float("alpha", 1.0)
-                                                  : 0.0;
-    }
+  if (parts.bias) {
+    epilogue.bias = true;
+    step.bias = operand_of(*parts.bias);
   }
-  step.matmul = onednn::Matmul::create(*matmul, outer.type(fused.operands[static_cast<std::size_t>(step.a)]),
+  if (parts.activation) {
+    epilogue.activation = *parts.activation;
+    epilogue.alpha = parts.alpha;
+  }
+  step.matmul = onednn::Matmul::create(body.node(parts.matmul), outer.type(fused.operands[static_cast<std::size_t>(step.a)]),
                                        outer.type(fused.operands[static_cast<std::size_t>(step.b)]), epilogue);
   return step;
-}
-
-std::vector<LabelCheck> label_checks(const ir::Graph& body) {
-  std::vector<LabelCheck> checks;
-  for (NodeId id = 0; id < body.num_nodes(); ++id) {
-    const ir::Node& n = body.node(id);
-    if (n.dead || n.op != OpKind::softmax_cross_entropy) continue;
-    for (std::size_t k = 0; k < body.inputs.size(); ++k)
-      if (body.inputs[k] == n.operands[1].node)
-        checks.push_back({k, body.type(n.operands[0]).shape.back(), n.loc});
-  }
-  return checks;
 }
 
 class JitExecutable final : public Executable {
@@ -161,22 +138,18 @@ class JitExecutable final : public Executable {
       for (ir::Value v : n.operands) step.slots.push_back(slot_of(v));
       for (std::uint32_t r = 0; r < n.results.size(); ++r) step.slots.push_back(slot_of({id, r}));
       step.buffers.resize(step.slots.size());
-      if (step.kind == Step::Kind::kernel) sources.emplace_back(bodies.back().get(), overwrites(step, n));
+      if (step.kind == Step::Kind::kernel) sources.emplace_back(bodies.back().get(), *n.kernel, overwrites(step, n));
       steps_.push_back(std::move(step));
     }
-    module_ = llvm_backend::KernelModule::compile(sources, {.want_text = !options_.dump_dir.empty()});
+    module_ = llvm_backend::KernelModule::compile(sources, {.want_text = !options_.dump_dir.empty(), .target_cpu = options_.target_cpu});
     std::size_t k = 0;
     for (Step& step : steps_) {
       if (step.kind != Step::Kind::kernel) continue;
       const ir::Graph& body = *bodies[k++];
       step.kernel = module_->lookup(body.name());
-      step.labels = label_checks(body);
-      for (LabelCheck& check : step.labels) {
-        ir::OpCategory source = graph_.node(graph_.node(step.node).operands[check.operand]).info().category;
-        check.given = source == ir::OpCategory::Param || source == ir::OpCategory::Constant;
-      }
-      step.rows = llvm_backend::kernel_rows(body);
-      step.elements = num_elements(llvm_backend::kernel_space(body));
+      const ir::KernelShape& shape = *graph_.node(step.node).kernel;
+      step.rows = shape.rows;
+      step.elements = num_elements(shape.space);
     }
     for (const auto& [target, value] : graph_.updates) {
       auto state = static_cast<std::uint32_t>(std::find(graph_.state.begin(), graph_.state.end(), target) - graph_.state.begin());
@@ -219,20 +192,13 @@ class JitExecutable final : public Executable {
       }
       return nullptr;
     };
-    // Labels the caller passes are checked before anything runs; computed ones when their kernel runs (the
-    // plan writes no state in place before such a kernel).
-    for (const Step& step : steps_)
-      for (const LabelCheck& check : step.labels)
-        if (check.given) check_labels(step, check, resolve(step.slots[check.operand]));
     for (const Step& step : steps_) {
       for (std::size_t i = 0; i < step.slots.size(); ++i) step.buffers[i] = resolve(step.slots[i]);
       const ir::Node& n = graph_.node(step.node);
       void* const* buffers = step.buffers.data();
       switch (step.kind) {
         case Step::Kind::kernel:
-          for (const LabelCheck& check : step.labels)
-            if (!check.given) check_labels(step, check, buffers[check.operand]);
-          run_rows(step, buffers);
+          if (run_rows(step, buffers) != 0) report_failure(step, n);
           if (options_.check_finite) check_finite(step, n);
           break;
         case Step::Kind::matmul_f32: {
@@ -241,10 +207,14 @@ class JitExecutable final : public Executable {
                            buffers[n.operands.size()]);
           break;
         }
-        case Step::Kind::matmul_f64:
-          matmul_f64(n, graph_.type(n.operands[0]).shape, graph_.type(n.operands[1]).shape, buffers);
+        case Step::Kind::matmul_loops: {
+          const Shape &a = graph_.type(n.operands[0]).shape, &b = graph_.type(n.operands[1]).shape;
+          if (n.results[0].dtype == DType::f32) matmul_with_loops<float>(n, a, b, buffers);
+          else matmul_with_loops<double>(n, a, b, buffers);
           break;
+        }
       }
+      if (options_.observe) observe(step, n);
     }
     for (const UpdateCopy& copy : updates_) std::memcpy(state[copy.state].raw(), resolve(copy.from), copy.bytes);
   }
@@ -254,15 +224,17 @@ class JitExecutable final : public Executable {
     switch (n.info().category) {
       case ir::OpCategory::Meta: raise(n.loc, "jit: the graph still has a grad node; run the autodiff pass first");
       case ir::OpCategory::Contraction: {
-        Step step{id, n.results[0].dtype == DType::f32 ? Step::Kind::matmul_f32 : Step::Kind::matmul_f64};
+        const TensorType &a = graph_.type(n.operands[0]), &b = graph_.type(n.operands[1]);
+        bool onednn = n.results[0].dtype == DType::f32 && a.size() > 0 && b.size() > 0;
+        Step step{id, onednn ? Step::Kind::matmul_f32 : Step::Kind::matmul_loops};
         if (step.kind == Step::Kind::matmul_f32)
           step.matmul = onednn::Matmul::create(n, graph_.type(n.operands[0]), graph_.type(n.operands[1]));
         return step;
       }
       case ir::OpCategory::Kernel:
-        if (n.attrs.get_string("kind") == "matmul") return matmul_kernel_step(id, n, graph_);
+        if (n.kernel->kind == ir::KernelKind::matmul) return matmul_kernel_step(id, n, graph_);
         break;
-      default: n.body = single_op_body(n, id); break;  // an op left outside every kernel becomes one
+      default: make_single_op_kernel(n, id); break;  // an op left outside every kernel becomes one
     }
     auto body = std::make_shared<ir::Graph>(*n.body);
     body->set_name("kernel" + std::to_string(id));  // unique in the module whatever the fuse pass named it
@@ -285,13 +257,21 @@ class JitExecutable final : public Executable {
     return out;
   }
 
-  void check_labels(const Step& step, const LabelCheck& check, const void* labels) const {
-    const TensorType& type = graph_.type(graph_.node(step.node).operands[check.operand]);
-    for (std::int64_t row = 0; row < num_elements(type.shape); ++row) {
-      auto label = static_cast<std::int64_t>(element(labels, type.dtype, row));
-      if (label < 0 || label >= check.classes)
-        raise(check.loc, "softmax_cross_entropy: label {} at row {} is outside [0, {})", label, row, check.classes);
-    }
+  void observe(const Step& step, const ir::Node& n) const {
+    std::vector<Array> results;
+    for (std::size_t k = 0; k < n.results.size(); ++k) results.push_back(copy_of(step.buffers[n.operands.size() + k], n.results[k]));
+    options_.observe(step.node, results);
+  }
+
+  /// A kernel reported a failed row (a label outside its range; ir::may_raise). It cannot throw, so its body is
+  /// replayed on the interpreter, which raises the error with the op and line. The plan wrote no state in place
+  /// before this step and no result of it over an operand (only loop kernels do that), so the operands are
+  /// intact and the state unchanged.
+  [[noreturn]] void report_failure(const Step& step, const ir::Node& n) const {
+    std::vector<Array> args;
+    for (std::size_t j = 0; j < n.operands.size(); ++j) args.push_back(copy_of(step.buffers[j], graph_.type(n.operands[j])));
+    make_interpreter(*n.body)->run(args, {});
+    raise(n.loc, "jit: kernel {} failed, and the interpreter finds nothing wrong with its operands", n.attrs.get_string("kernel"));
   }
 
   /// On a NaN or Inf in a kernel's results, replays the kernel on the interpreter with finiteness checks, which
@@ -316,20 +296,19 @@ class JitExecutable final : public Executable {
   }
 
   /// Rows are independent, so splitting them over threads cannot change a bit; small kernels run on one thread.
-  void run_rows(const Step& step, void* const* buffers) const {
+  /// Returns the kernel's status (non-zero: a row failed).
+  std::int64_t run_rows(const Step& step, void* const* buffers) const {
     constexpr std::int64_t kSerialElements = 1 << 15;
-    if (step.elements < kSerialElements || step.rows < 2) {
-      step.kernel(buffers, 0, step.rows);
-      return;
-    }
+    if (step.elements < kSerialElements || step.rows < 2) return step.kernel(buffers, 0, step.rows);
     int threads = options_.threads > 0 ? options_.threads : omp_get_max_threads();
-    std::int64_t chunks = std::min<std::int64_t>(step.rows, 64);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (std::int64_t c = 0; c < chunks; ++c) step.kernel(buffers, step.rows * c / chunks, step.rows * (c + 1) / chunks);
+    std::int64_t chunks = std::min<std::int64_t>(step.rows, 64), status = 0;
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(| : status)
+    for (std::int64_t c = 0; c < chunks; ++c) status |= step.kernel(buffers, step.rows * c / chunks, step.rows * (c + 1) / chunks);
+    return status;
   }
 
-  /// A body holding one node, for ops that reach the backend outside a fused node.
-  std::shared_ptr<const ir::Graph> single_op_body(const ir::Node& n, NodeId id) {
+  /// Turns an op that reaches the backend outside a fused node into a fused node whose body holds it alone.
+  void make_single_op_kernel(const ir::Node& n, NodeId id) {
     auto body = std::make_shared<ir::Graph>("op" + std::to_string(id));
     std::vector<ir::Value> operands;
     for (ir::Value v : n.operands) {
@@ -341,8 +320,8 @@ class JitExecutable final : public Executable {
     body->outputs.push_back({inner, 0});
     ir::Node& outer = graph_.node(id);
     outer.op = OpKind::fused;  // the graph is private to this executable
-    outer.attrs = ir::Attrs{{"kind", std::string("loop")}};
-    return body;
+    outer.attrs = {};
+    ir::attach_body(outer, std::move(body));
   }
 
   ir::Graph graph_;

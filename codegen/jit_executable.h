@@ -1,6 +1,6 @@
 #pragma once
 /// The compiled backend: every fused kernel of a function compiled by LLVM into one module, matmuls through
-/// oneDNN (f32) or the project's own kernel (f64), run over arrays allocated per call (memory planning is #5).
+/// oneDNN (f32) or the project's own kernel (f64), run over the function's memory plan.
 
 #include <memory>
 #include <string>
@@ -18,6 +18,11 @@ struct JitOptions {
   /// Check every kernel's results for NaN and Inf; on one, replay that kernel on the interpreter to name the op
   /// and line that produced it.
   bool check_finite = false;
+  /// Called with each step's results after the step runs.
+  StepObserver observe;
+  /// The CPU the kernels are compiled for (llvm_backend::CompileRequest::target_cpu): "host", an LLVM CPU name
+  /// such as "x86-64-v3", or empty for the environment variable LOOM_TARGET_CPU.
+  std::string target_cpu;
 };
 
 /// Takes a verified graph with no `grad` nodes. Elementwise, layout and reduction ops outside fused nodes (as at

@@ -21,6 +21,8 @@ struct Function::Impl {
   std::shared_ptr<SharedStore> store;
   /// The shared variables' arrays in state order; they share the store's buffers, which never change.
   mutable std::vector<Array> state;
+  /// Their locks, in node order (SharedStore::locks).
+  std::vector<std::mutex*> state_locks;
   std::unique_ptr<codegen::Executable> executable;
   std::string report;
   mutable std::mutex calls;
@@ -42,6 +44,22 @@ std::string signature(const ir::Graph& g) {
   for (ir::NodeId id : g.inputs) params.push_back(fmt::format("{}: {}", g.node(id).name, g.node(id).results[0].str()));
   return fmt::format("{}", fmt::join(params, ", "));
 }
+
+/// Holds the locks of a call's shared variables (in the given order) for its scope; allocates nothing.
+class SharedLocks {
+ public:
+  explicit SharedLocks(const std::vector<std::mutex*>& locks) : locks_(locks) {
+    for (std::mutex* m : locks_) m->lock();
+  }
+  ~SharedLocks() {
+    for (auto it = locks_.rbegin(); it != locks_.rend(); ++it) (*it)->unlock();
+  }
+  SharedLocks(const SharedLocks&) = delete;
+  SharedLocks& operator=(const SharedLocks&) = delete;
+
+ private:
+  const std::vector<std::mutex*>& locks_;
+};
 
 /// Checks one argument against its parameter; the message names the mismatching dimension.
 void check_argument(const ir::Graph& g, std::size_t i, const Array& arg, SrcLoc where) {
@@ -93,13 +111,20 @@ Function compile(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
   if (options.backend == Backend::jit) {
     int threads = options.threads;
     if (const char* env = std::getenv("LOOM_THREADS"); threads == 0 && env) threads = std::atoi(env);
-    impl->executable = codegen::make_jit(fn.graph, codegen::JitOptions{.threads = threads, .dump_dir = ctx.dump_dir, .check_finite = options.nan_guard});
+    impl->executable = codegen::make_jit(fn.graph, codegen::JitOptions{.threads = threads,
+                                                                      .dump_dir = ctx.dump_dir,
+                                                                      .check_finite = options.nan_guard,
+                                                                      .target_cpu = options.target_cpu});
   } else {
-    impl->executable = codegen::make_interpreter(fn.graph, codegen::InterpreterOptions{.check_finite = options.nan_guard});
+    impl->executable = codegen::make_interpreter(
+        fn.graph, codegen::InterpreterOptions{.check_finite = options.nan_guard, .perturbation_seed = options.perturbation_seed});
   }
   impl->graph = std::move(fn.graph);
   impl->store = source->store();
   for (ir::NodeId id : fn.state_sources) impl->state.push_back(impl->store->values.at(id));
+  std::vector<ir::NodeId> sources = fn.state_sources;
+  std::sort(sources.begin(), sources.end());
+  for (ir::NodeId id : sources) impl->state_locks.push_back(&impl->store->locks.at(id));
   impl->report = passes::format_report(ctx);
   Function f;
   f.impl_ = std::move(impl);
@@ -133,6 +158,7 @@ void Function::call_into(const std::vector<Array>& inputs, std::vector<Array>& o
             g.name(), k);
   }
   std::lock_guard<std::mutex> lock(impl_->calls);
+  SharedLocks shared(impl_->state_locks);
   impl_->executable->run_into(inputs, impl_->state, outputs);
 }
 

@@ -42,6 +42,15 @@ struct CompileOptions {
   /// Stop rewriting after this many rewrites (negative: no limit), to find a miscompiling rewrite by bisection.
   /// The environment variable LOOM_BISECT_LIMIT sets it too, as LOOM_DUMP_DIR sets dump_dir.
   std::int64_t bisect_limit = -1;
+  /// The CPU the JIT compiles kernels for: empty for the environment variable LOOM_TARGET_CPU, else "host" (this
+  /// CPU, all its features); or an LLVM CPU name such as "x86-64-v3" (AVX2 and FMA, what every machine of this
+  /// project has) or "x86-64-v4" (AVX-512), to test the narrower code paths on a wider machine. A CPU that needs a
+  /// feature this machine lacks is refused. Results stay within rounding of each other (docs/IR.md).
+  std::string target_cpu;
+  /// With Backend::interpreter and a non-zero seed: Monte Carlo arithmetic, every arithmetic result perturbed by a
+  /// relative ±u (u: the unit roundoff of its dtype). A few such runs show how far rounding moves each result,
+  /// i.e. how well conditioned the computation is; the differential tests set their tolerances from it.
+  std::uint64_t perturbation_seed = 0;
 };
 
 using Updates = std::vector<std::pair<Tensor, Tensor>>;

@@ -22,6 +22,7 @@ Graph& owner_of_shared(const Tensor& t, std::string_view what, const SourceLoc& 
 
 Array Tensor::get_value(SrcLoc loc) const {
   Graph& g = owner_of_shared(*this, "get_value", SourceLoc::from(loc));
+  std::lock_guard<std::mutex> lock(g.store()->locks.at(value_.node));
   return g.store()->values.at(value_.node).copy();
 }
 
@@ -31,6 +32,7 @@ void Tensor::set_value(const Array& value, SrcLoc loc) {
   if (value.type() != type())
     raise(at, "set_value: shared variable '{}' is {}, the new value is {}", name(), type().str(), value.type().str());
   // Into the existing buffer: compiled functions hold on to it (their steps read and update it in place).
+  std::lock_guard<std::mutex> lock(g.store()->locks.at(value_.node));
   Array& current = g.store()->values.at(value_.node);
   std::memcpy(current.raw(), value.raw(), value.nbytes());
 }
@@ -54,6 +56,7 @@ Tensor Graph::input(const std::string& name, Shape shape, DType dtype, SrcLoc lo
 Tensor Graph::shared(const std::string& name, const Array& value, SrcLoc loc) {
   Tensor t = parameter(ir::OpKind::state, name, value.type(), SourceLoc::from(loc));
   store_->values[t.value().node] = value.copy();
+  store_->locks[t.value().node];  // the variable's lock, for its whole life
   return t;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 /// The user's graph: records ops as they are written, and owns the values of its shared variables.
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -15,6 +17,10 @@ namespace loom {
 /// its whole life (set_value copies into it), which compiled functions read and update in place.
 struct SharedStore {
   std::unordered_map<ir::NodeId, Array> values;
+  /// One lock per shared variable: a call holds the locks of every variable its function reads or updates (taken
+  /// in node order, so two calls never wait for each other in a cycle), get_value and set_value the one they
+  /// touch. Calls of Functions that share state from several threads then run one after the other on it.
+  std::map<ir::NodeId, std::mutex> locks;
 };
 
 /// A graph value as the user holds it. All ops take and return Expr; Tensor adds access to shared variables.

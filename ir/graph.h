@@ -31,6 +31,7 @@ struct Value {
 };
 
 class Graph;
+struct KernelShape;
 
 struct Node {
   OpKind op;
@@ -42,6 +43,8 @@ struct Node {
   bool dead = false;
   /// The nested function of a `fused` node (its kernel body); immutable once built, so copies share it.
   std::shared_ptr<const Graph> body;
+  /// What the kernel computes and where (ir/kernel_shape.h), set together with `body`.
+  std::shared_ptr<const KernelShape> kernel;
   /// One buffer per result once plan-memory has run (empty before).
   std::vector<Buffer> buffers;
   /// Created by the autodiff pass (kept through rewrites and fusion): memory reports call such values gradients.

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "loom/ir/kernel_shape.h"
+
 namespace loom::ir {
 
 std::int64_t arena_size(const TensorType& t) {
@@ -19,51 +21,6 @@ std::vector<NodeId> program_steps(const Graph& g) {
     if (needed[id] && category != OpCategory::Param && category != OpCategory::Constant) steps.push_back(id);
   }
   return steps;
-}
-
-namespace {
-
-bool same_bytes(const TensorType& a, const TensorType& b) { return a.shape == b.shape && size_of(a.dtype) == size_of(b.dtype); }
-
-/// A kernel body that maps one shape to itself element by element: only elementwise ops, all of that shape.
-bool uniform_elementwise(const Graph& body, const Shape& shape) {
-  for (NodeId id = 0; id < body.num_nodes(); ++id) {
-    const Node& n = body.node(id);
-    if (n.dead) continue;
-    OpCategory category = n.info().category;
-    if (category == OpCategory::Param || category == OpCategory::Constant) continue;
-    if (category != OpCategory::Elementwise || n.results[0].shape != shape) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
-bool reads_at_write_index(const Graph& g, NodeId id, std::size_t operand, std::uint32_t result) {
-  const Node& n = g.node(id);
-  const TensorType& out = n.results.at(result);
-  if (!same_bytes(g.type(n.operands.at(operand)), out)) return false;
-  if (n.info().category == OpCategory::Elementwise) return true;
-  return n.op == OpKind::fused && n.attrs.get_string("kind") == "loop" && uniform_elementwise(*n.body, out.shape);
-}
-
-bool may_raise(const Graph& g, NodeId id) {
-  const Node& n = g.node(id);
-  auto computed = [&](Value v) {
-    OpCategory c = g.node(v).info().category;
-    return c != OpCategory::Param && c != OpCategory::Constant;
-  };
-  if (n.op == OpKind::softmax_cross_entropy) return computed(n.operands[1]);
-  if (n.op != OpKind::fused) return false;
-  const Graph& body = *n.body;
-  for (NodeId k = 0; k < body.num_nodes(); ++k) {
-    const Node& inner = body.node(k);
-    if (inner.dead || inner.op != OpKind::softmax_cross_entropy) continue;
-    auto param = std::find(body.inputs.begin(), body.inputs.end(), inner.operands[1].node);
-    if (param == body.inputs.end() || computed(n.operands[static_cast<std::size_t>(param - body.inputs.begin())]))
-      return true;
-  }
-  return false;
 }
 
 std::int64_t arena_bytes(const Graph& g) {
@@ -175,7 +132,7 @@ class Simulation {
       const Buffer& out = buffer(Value{id, r});
       for (std::size_t k = 0; k < n.operands.size(); ++k) {
         const Buffer& in = buffer(n.operands[k]);
-        bool exact_reuse = in == out && reads_at_write_index(g_, id, k, r);
+        bool exact_reuse = in == out && may_overwrite(g_, id, r, k);
         if (overlap(in, out) && !exact_reuse)
           fail(n, fmt::format("writes result {} over operand {} ({}) that it still reads", r, k, describe(n.operands[k])));
       }

@@ -23,24 +23,16 @@ std::int64_t arena_size(const TensorType& t);
 /// The needed nodes that compute (neither parameters nor constants), in execution order.
 std::vector<NodeId> program_steps(const Graph& g);
 
-/// Whether step `n` reads operand `operand` at exactly the element (and byte) it writes result `result` to, for
-/// every element: a single elementwise op, or a `loop` kernel made only of elementwise ops over one shape. Only
-/// then may the result overwrite the operand's buffer in place.
-bool reads_at_write_index(const Graph& g, NodeId n, std::size_t operand, std::uint32_t result);
-
-/// Whether step `n` can raise while the function runs: a softmax cross-entropy whose labels are computed is
-/// checked when it runs. No state is written in place before such a step, so a failing call changes nothing.
-bool may_raise(const Graph& g, NodeId n);
-
 /// The largest arena end of a planned graph: the bytes its arena needs.
 std::int64_t arena_bytes(const Graph& g);
 
 /// Checks a planned graph by simulating one call on symbolic buffer contents: every parameter, constant and step
 /// result has a buffer of its kind; arena ranges fit their values; each step finds every operand still in its
 /// buffer (so no two buffers live at the same time overlap, every read follows its write and no update overwrites
-/// a value read later); a result overlaps one of its step's operands only as an exact in-place elementwise
-/// reuse; no state is written before a step that may raise; at the end every output and state buffer holds its
-/// value. Throws Error naming the step, op and line on the first violation.
+/// a value read later); a result overlaps one of its step's operands only where ir::may_overwrite allows it (the
+/// checker relies there on what kernel_shape.h states of emitted kernels: every read of an element precedes every
+/// store to it); no state is written before a step that may raise; at the end every output and state buffer
+/// holds its value. Throws Error naming the step, op and line on the first violation.
 void check_plan(const Graph& g);
 
 }  // namespace loom::ir

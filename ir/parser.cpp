@@ -8,6 +8,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "loom/ir/kernel_shape.h"
 #include "loom/ir/type_inference.h"
 
 namespace loom::ir {
@@ -391,8 +392,18 @@ class Parser {
       fail_at(line, column, "constant takes no operands");
     }
     bool numbered = std::isdigit(static_cast<unsigned char>(n[0]));
+    std::string declared_kind = body ? attrs.get_string("kind") : "";
     NodeId id = graph_->add_typed_node(*op, std::move(operands), std::move(attrs), std::move(results), loc, numbered ? "" : n);
-    graph_->node(id).body = std::move(body);
+    if (body) {
+      try {
+        attach_body(graph_->node(id), std::move(body));
+      } catch (const Error& e) {
+        fail_at(line, column, e.what());
+      }
+      std::string_view kind = to_string(graph_->node(id).kernel->kind);
+      if (declared_kind != kind)
+        fail_at(line, column, fmt::format("%{} is declared kind = \"{}\" but its body is a {} kernel", n, declared_kind, kind));
+    }
     graph_->node(id).buffers = buffers(annotated);
     define(n, id);
   }

@@ -5,7 +5,8 @@
 ///
 /// S provides: types V (a number) and B (a truth value); constant(double); add sub mul div pow; neg exp expm1 log
 /// log1p sqrt tanh abs; lt le gt ge eq ne (V, V -> B); select(B, V, V); from_bool(B) -> V (1 or 0);
-/// is_true(V) -> B (V != 0).
+/// is_true(V) -> B (V != 0). Reductions and rows (reduce_semantics.h) also use any, accumulate and
+/// exp_nonpositive.
 
 #include <cmath>
 #include <span>
@@ -96,9 +97,12 @@ struct PlainMath {
   B ge(V a, V b) { return a >= b; }
   B eq(V a, V b) { return a == b; }
   B ne(V a, V b) { return a != b; }
+  B any(B a, B b) { return a || b; }
   V select(B c, V a, V b) { return c ? a : b; }
   V from_bool(B c) { return c ? V(1) : V(0); }
   B is_true(V a) { return a != V(0); }
+  V accumulate(V acc, V x) { return acc + x; }
+  V exp_nonpositive(V a) { return std::exp(a); }
 };
 
 /// Whether an elementwise node computes in float (f32 math, as compiled kernels do) rather than double.

@@ -1,8 +1,9 @@
 #include "loom/ir/verifier.h"
 
-#include "loom/ir/memory_plan.h"
-
 #include <set>
+
+#include "loom/ir/kernel_shape.h"
+#include "loom/ir/memory_plan.h"
 
 #include "loom/ir/type_inference.h"
 
@@ -24,6 +25,21 @@ void check_params(const Graph& g, const std::vector<NodeId>& ids, OpKind kind, s
             op_name(kind), op_name(kind));
 }
 
+/// The kernel shape fuse (or the parser) recorded still describes the body, and `kind` says the same.
+void check_kernel(const Node& n, NodeId id, std::string_view pass) {
+  KernelShape now;
+  try {
+    now = describe_kernel(*n.body);
+  } catch (const Error& e) {
+    raise(n.loc, "{}: fused node {}: {}", who(pass), id, e.what());
+  }
+  if (!n.kernel || *n.kernel != now)
+    raise(n.loc, "{}: fused node {} carries a kernel shape that no longer describes its body", who(pass), id);
+  if (n.attrs.get_string("kind") != to_string(now.kind))
+    raise(n.loc, "{}: fused node {} says kind = \"{}\" but its body is a {} kernel", who(pass), id, n.attrs.get_string("kind"),
+          to_string(now.kind));
+}
+
 }  // namespace
 
 void verify(const Graph& g, std::string_view pass) {
@@ -39,7 +55,10 @@ void verify(const Graph& g, std::string_view pass) {
         raise(n.loc, "{}: {} must have no operands and one result", who(pass), op_name(n.op));
       continue;
     }
-    if (n.body) verify(*n.body, pass);
+    if (n.body) {
+      verify(*n.body, pass);
+      check_kernel(n, id, pass);
+    }
     std::vector<TensorType> expected = infer_types(g, n.op, n.operands, n.attrs, n.loc, n.body.get());
     if (expected != n.results)
       raise(n.loc, "{}: {} (node {}) records type {} but its operands give {}", who(pass), op_name(n.op), id,

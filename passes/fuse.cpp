@@ -6,15 +6,20 @@
 /// e.g. a forward activation and the value its gradient needs). Both conditions keep groups convex: no path leaves
 /// a group and comes back. Constants are copied into each kernel that reads them.
 ///
-/// Every refusal is recorded on the refused node as `unfused = "<reason>"`, so dumps say why; `fuse = "never"` on
-/// a node (Expr::no_fuse()) keeps it out of every group. Each group becomes one `fused` node whose body is a
-/// nested function: `kind` is "loop" (elementwise), "reduce" (ends in a reduction) or "row" (softmax-like).
+/// What one kernel can compute is not decided here: ir::analyze_kernel (ir/kernel_shape.h) says whether a group
+/// is one kernel, and where it stores each result; fuse decides which legal groups to form (growing from roots,
+/// keeping groups convex, merging where a pass over memory is saved). Every refusal is recorded on the refused
+/// node as `unfused = "<reason>"`, so dumps say why; `fuse = "never"` on a node (Expr::no_fuse()) keeps it out of
+/// every group. Each group becomes one `fused` node whose body is a nested function and whose kernel shape
+/// (ir::attach_body) gives its `kind`: "loop" (elementwise), "reduce" (reductions sharing a pass), "row"
+/// (softmax-like) or "matmul" (a oneDNN matmul with its bias and activation).
 
 #include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
 
+#include "loom/ir/kernel_shape.h"
 #include "loom/ir/type_inference.h"
 #include "loom/passes/passes.h"
 
@@ -36,21 +41,14 @@ bool can_root(const ir::Node& n) {
   return (is_loop_op(n) || n.info().is_row_op()) && n.results.size() == 1;
 }
 
-std::string_view kind_of(const ir::Node& root) {
-  switch (root.info().category) {
-    case OpCategory::Reduction: return "reduce";
-    case OpCategory::Normalize:
-    case OpCategory::Loss: return "row";
-    default: return "loop";
-  }
-}
-
 class Fusion {
  public:
   explicit Fusion(ir::Graph& g) : g_(g), group_of_(g.num_nodes(), -1), users_(g.num_nodes()) {
     std::vector<bool> needed = ir::needed_nodes(g);
     for (NodeId id : ir::topological_order(g))
       if (needed[id]) order_.push_back(id);
+    position_.assign(g.num_nodes(), 0);
+    for (std::size_t i = 0; i < order_.size(); ++i) position_[order_[i]] = i;
     for (NodeId id : order_)
       for (Value v : g.node(id).operands) users_[v.node].push_back(id);
     for (Value v : g.outputs) escapes_.insert(v.node);
@@ -67,6 +65,7 @@ class Fusion {
         if (!can_root(n)) continue;
         group_of_[id] = static_cast<int>(groups_.size());
         groups_.push_back({id});
+        shapes_.push_back(std::get<ir::KernelShape>(analyze({id})));
         if (never(n)) continue;  // a kernel of its own, alone
       }
       for (Value v : g_.node(id).operands) consider(v.node, group_of_[id]);
@@ -96,106 +95,85 @@ class Fusion {
   /// oneDNN applies as a post-op becomes a "matmul" kernel: oneDNN computes it in one primitive (the epilogue
   /// never makes a pass of its own). Formed first, so no other kernel takes these nodes.
   void group_matmul_epilogues() {
-    static const std::set<OpKind> kActivations = {OpKind::relu, OpKind::leaky_relu, OpKind::tanh, OpKind::sigmoid, OpKind::elu};
     for (NodeId id : order_) {
-      const ir::Node& m = g_.node(id);
-      auto is_constant = [&](Value v) { return g_.node(v).op == OpKind::constant; };
-      if (m.op != OpKind::matmul || m.results[0].dtype != DType::f32 || m.results[0].rank() < 2 || never(m) ||
-          is_constant(m.operands[0]) || is_constant(m.operands[1]))
-        continue;
+      if (g_.node(id).op != OpKind::matmul || never(g_.node(id))) continue;
       auto add = only_user(id);
       if (!add || g_.node(*add).op != OpKind::add || never(g_.node(*add)) || group_of_[*add] >= 0) continue;
-      const ir::Node& a = g_.node(*add);
-      ir::Value bias = a.operands[0].node == id ? a.operands[1] : a.operands[0];
-      const Shape& bias_shape = g_.type(bias).shape;
-      std::int64_t n = m.results[0].shape.back();
-      bool along_last = num_elements(bias_shape) == n && !bias_shape.empty() && bias_shape.back() == n &&
-                        bias_shape.size() <= m.results[0].shape.size() && a.results[0] == m.results[0] && bias.node != id &&
-                        !is_constant(bias);
-      if (!along_last) continue;
       std::vector<NodeId> members{id, *add};
-      if (auto act = only_user(*add); act && kActivations.count(g_.node(*act).op) && !never(g_.node(*act)) && group_of_[*act] < 0)
+      if (auto act = only_user(*add); act && ir::is_matmul_activation(g_.node(*act).op) && !never(g_.node(*act)) && group_of_[*act] < 0)
         members.push_back(*act);
+      auto shape = analyze(members);
+      if (!std::holds_alternative<ir::KernelShape>(shape) && members.size() == 3) {  // try without the activation
+        members.pop_back();
+        shape = analyze(members);
+      }
+      if (!std::holds_alternative<ir::KernelShape>(shape)) continue;
       int group = static_cast<int>(groups_.size());
       for (NodeId member : members) group_of_[member] = group;
       groups_.push_back(members);
+      shapes_.push_back(std::get<ir::KernelShape>(shape));
       matmul_groups_.insert(group);
     }
   }
 
+  /// ir::analyze_kernel of `members` (any order) as one kernel, whose results are the members read outside it.
+  std::variant<ir::KernelShape, std::string> analyze(std::vector<NodeId> members) const {
+    std::sort(members.begin(), members.end(), [&](NodeId a, NodeId b) { return position_[a] < position_[b]; });
+    std::set<NodeId> inside(members.begin(), members.end());
+    std::vector<Value> results;
+    for (NodeId id : members) {
+      bool outside = escapes_.count(id) > 0;
+      for (NodeId u : users_[id]) outside = outside || !inside.count(u);
+      if (outside) results.push_back({id, 0});
+    }
+    return ir::analyze_kernel(g_, members, results);
+  }
+
   bool is_matmul_group(int group) const { return group >= 0 && matmul_groups_.count(group) > 0; }
 
-  static bool is_root(const ir::Node& n) { return n.info().is_row_op(); }
-
-  /// Second phase: merges whole groups while that keeps them legal kernels. A reduction group takes in
-  /// (a) another reduction over the same elements and axes (one pass computes both),
-  /// (b) a loop group over its elements (extra outputs of the same pass), and
-  /// (c) a loop group computed from its results with one element per row (the epilogue);
-  /// and loop groups of one shape merge with each other. Every merge keeps kernels convex.
+  /// Second phase: merges whole groups where one pass over memory then does the work of two: a reduction with
+  /// another over the same elements, with a loop group over its elements (extra outputs), or with a loop group
+  /// computed from its results (the per-row epilogue); loop groups of one shape with each other. Row kernels
+  /// (softmax-like) and matmul kernels stay as they are. Whether the merged group is one kernel is
+  /// ir::analyze_kernel's decision; that no path leaves it and comes back (convexity) is fuse's.
   void merge_groups() {
     for (int round = 0; round < 64; ++round) {
       bool merged = false;
       for (std::size_t a = 0; a < groups_.size() && !merged; ++a)
         for (std::size_t b = 0; b < groups_.size() && !merged; ++b)
-          if (a != b && !groups_[a].empty() && !groups_[b].empty() && can_merge(a, b)) {
-            for (NodeId id : groups_[b]) {
-              group_of_[id] = static_cast<int>(a);
-              groups_[a].push_back(id);
+          if (a != b && !groups_[a].empty() && !groups_[b].empty())
+            if (auto shape = merged_shape(a, b)) {
+              for (NodeId id : groups_[b]) {
+                group_of_[id] = static_cast<int>(a);
+                groups_[a].push_back(id);
+              }
+              groups_[b].clear();
+              shapes_[a] = std::move(*shape);
+              merged = true;
             }
-            groups_[b].clear();
-            merged = true;
-          }
       if (!merged) return;
     }
   }
 
-  /// Whether group b may join group a (a keeps its first member, which is its root when it has one).
-  bool can_merge(std::size_t a, std::size_t b) {
-    if (is_matmul_group(static_cast<int>(a)) || is_matmul_group(static_cast<int>(b))) return false;
-    const std::vector<NodeId>&ga = groups_[a], &gb = groups_[b];
-    const ir::Node& front = g_.node(ga.front());
-    if (never(front)) return false;
-    for (NodeId id : gb)
-      if (never(g_.node(id)) || (is_root(g_.node(id)) && !is_root(front))) return false;  // a root leads the kernel
-    std::set<NodeId> merged(ga.begin(), ga.end());
-    merged.insert(gb.begin(), gb.end());
-    // Roots: reductions over one shape and one set of axes (row ops stay alone).
-    std::vector<NodeId> roots;
-    for (NodeId id : merged)
-      if (is_root(g_.node(id))) roots.push_back(id);
-    for (NodeId r : roots) {  // one pass computes them all: same elements, same axes
-      const ir::Node& n = g_.node(r);
-      if (n.info().category != OpCategory::Reduction || n.op == OpKind::logsumexp) return false;
-      if (g_.type(n.operands[0]).shape != g_.type(front.operands[0]).shape || ir::reduced_axes(g_, n) != ir::reduced_axes(g_, front))
-        return false;
+  /// The shape of groups a and b as one kernel, when they may merge.
+  std::optional<ir::KernelShape> merged_shape(std::size_t a, std::size_t b) {
+    for (std::size_t k : {a, b}) {
+      if (is_matmul_group(static_cast<int>(k)) || shapes_[k].kind == ir::KernelKind::row) return std::nullopt;
+      for (NodeId id : groups_[k])
+        if (never(g_.node(id))) return std::nullopt;
     }
-    const Shape& space = roots.empty() ? front.results[0].shape : g_.type(front.operands[0]).shape;
-    std::int64_t rows = roots.empty() ? 0 : num_elements(front.results[0].shape);
-    // Classify the members: computed from a root's result (epilogue) or in the iteration space.
-    std::map<NodeId, bool> after;
-    for (NodeId id : order_) {
-      if (!merged.count(id)) continue;
-      bool a_root = std::find(roots.begin(), roots.end(), id) != roots.end();
-      bool from_root = false;
-      for (Value v : g_.node(id).operands)
-        if (merged.count(v.node)) from_root = from_root || after[v.node] || is_root(g_.node(v.node));
-      if (a_root && from_root) return false;  // a reduction of another's result needs a second pass
-      after[id] = from_root && !a_root;
-      const ir::Node& n = g_.node(id);
-      if (after[id] && (n.info().category != OpCategory::Elementwise || num_elements(n.results[0].shape) != rows)) return false;
-      bool escapes = escapes_.count(id) > 0;
-      for (NodeId u : users_[id]) escapes = escapes || !merged.count(u);
-      // An output is computed in the iteration space (its shape), or once per row (one element per row).
-      bool per_row = !roots.empty() && n.info().category == OpCategory::Elementwise &&
-                     num_elements(n.results[0].shape) == rows;
-      if (escapes && !a_root && !after[id] && n.results[0].shape != space && !per_row) return false;
-    }
+    std::vector<NodeId> members = groups_[a];
+    members.insert(members.end(), groups_[b].begin(), groups_[b].end());
+    std::set<NodeId> merged(members.begin(), members.end());
     // Convexity: nothing outside the merged kernel may lie on a path between two of its members.
     std::vector<NodeId> starts;
     for (NodeId id : merged)
       for (NodeId u : users_[id])
         if (!merged.count(u)) starts.push_back(u);
-    return !first_reached(starts, [&](NodeId id) { return merged.count(id) > 0; });
+    if (first_reached(starts, [&](NodeId id) { return merged.count(id) > 0; })) return std::nullopt;
+    auto shape = analyze(members);
+    if (auto* k = std::get_if<ir::KernelShape>(&shape)) return std::move(*k);
+    return std::nullopt;
   }
 
   void consider(NodeId p, int group) {
@@ -221,12 +199,14 @@ class Fusion {
                            "the same rows", ir::op_name(n.op));
       return "not a loop op";  // matmul: never recorded as a refusal
     }
-    // A value read outside the kernel becomes one of its outputs; outputs share the kernel's iteration space.
+    // A value read outside the kernel becomes one of its results, stored where the kernel can store it.
     bool escapes = escapes_.count(p) > 0;
     for (NodeId u : users_[p]) escapes = escapes || group_of_[u] != group;
-    if (escapes && n.results[0].shape != space_of(group))
-      return fmt::format("it is also used outside the kernel, and a kernel's outputs share its iteration space {}, not {}",
-                         to_string(space_of(group)), to_string(n.results[0].shape));
+    const ir::KernelShape& shape = shapes_[static_cast<std::size_t>(group)];
+    if (escapes && !ir::placement_in(shape, n))
+      return fmt::format("it is also used outside the kernel, and the kernel stores results at each element of {}{}, not {}",
+                         loom::to_string(shape.space), shape.kind == ir::KernelKind::reduce ? fmt::format(" or once per row ({} rows)", shape.rows) : "",
+                         n.results[0].str());
     // With every group contracted to one node, p joining the group must not close a cycle: no path may lead
     // from p to the group, or from the group to p, through anything else.
     std::vector<NodeId> from_p, from_group;
@@ -242,14 +222,6 @@ class Fusion {
     if (auto via = first_reached(from_group, is_p))
       return fmt::format("it depends on this kernel through node {}; fusing would form a cycle", *via);
     return "";
-  }
-
-  /// The shape a kernel iterates over: its root's, or for a reduction or row-wise root, its operand's.
-  const Shape& space_of(int group) const {
-    const ir::Node& root = g_.node(groups_[static_cast<std::size_t>(group)].front());
-    return root.info().category == OpCategory::Elementwise || root.info().category == OpCategory::Layout
-               ? root.results[0].shape
-               : g_.type(root.operands[0]).shape;
   }
 
   /// Follows users from `starts`, treating every group as one node (reaching a member reaches all members);
@@ -277,14 +249,12 @@ class Fusion {
   }
 
   void build_kernels() {
-    std::vector<std::size_t> position(g_.num_nodes(), 0);
-    for (std::size_t i = 0; i < order_.size(); ++i) position[order_[i]] = i;
     for (auto& members : groups_)
-      std::sort(members.begin(), members.end(), [&](NodeId a, NodeId b) { return position[a] < position[b]; });
+      std::sort(members.begin(), members.end(), [&](NodeId a, NodeId b) { return position_[a] < position_[b]; });
     std::vector<std::size_t> by_position(groups_.size());
     for (std::size_t i = 0; i < groups_.size(); ++i) by_position[i] = i;
     std::sort(by_position.begin(), by_position.end(),
-              [&](std::size_t a, std::size_t b) { return position[groups_[a].back()] < position[groups_[b].back()]; });
+              [&](std::size_t a, std::size_t b) { return position_[groups_[a].back()] < position_[groups_[b].back()]; });
     std::vector<std::pair<NodeId, std::shared_ptr<ir::Graph>>> kernels;
     for (std::size_t k : by_position) kernels.push_back(build_kernel(groups_[k]));
     // Names follow the order in which the kernels run (and print): k0, k1, ...
@@ -295,7 +265,7 @@ class Fusion {
       std::string name = fmt::format("k{}", k);
       kernels[k].second->set_name(name);
       g_.node(kernels[k].first).attrs.set("kernel", name);
-      g_.node(kernels[k].first).body = std::move(kernels[k].second);
+      ir::attach_body(g_.node(kernels[k].first), std::move(kernels[k].second));
     }
   }
 
@@ -337,14 +307,9 @@ class Fusion {
     }
     std::vector<TensorType> types;
     for (Value v : results) types.push_back(g_.type(v));
-    std::string_view kind = "loop";
-    for (NodeId id : members)
-      if (kind_of(g_.node(id)) != "loop") kind = kind_of(g_.node(id));
-    if (g_.node(members.front()).op == OpKind::matmul) kind = "matmul";
-    ir::Attrs attrs{{"kind", std::string(kind)}};
     // A kernel with one result takes that value's name, so dumps keep the user's names.
     std::string name = results.size() == 1 ? g_.node(results[0]).name : "";
-    NodeId fused = g_.add_typed_node(OpKind::fused, operands, attrs, types, SourceLoc(g_.node(members.back()).loc), name);
+    NodeId fused = g_.add_typed_node(OpKind::fused, operands, {}, types, SourceLoc(g_.node(members.back()).loc), name);
     for (std::uint32_t k = 0; k < results.size(); ++k) g_.replace_all_uses(results[k], {fused, k});
     for (NodeId id : members) {
       g_.node(fused).from_autodiff = g_.node(fused).from_autodiff || g_.node(id).from_autodiff;
@@ -358,9 +323,11 @@ class Fusion {
   std::vector<int> group_of_;
   std::vector<std::vector<NodeId>> users_;
   std::set<NodeId> escapes_;
+  std::vector<std::size_t> position_;  ///< each needed node's place in order_
   std::vector<std::vector<NodeId>> groups_;
+  std::vector<ir::KernelShape> shapes_;  ///< each group's shape as one kernel
   std::map<NodeId, std::pair<NodeId, std::string>> refusals_;  ///< node -> (root of the kernel it was kept out of, why)
-  std::set<int> matmul_groups_;  ///< node -> (root of the kernel it was kept out of, why)
+  std::set<int> matmul_groups_;
 };
 
 bool has_grad_nodes(const ir::Graph& g) {

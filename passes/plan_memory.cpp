@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "loom/ir/kernel_shape.h"
 #include "loom/ir/memory_plan.h"
 #include "loom/passes/passes.h"
 
@@ -120,7 +121,7 @@ class Planner {
         if (i > writer) return false;
     const ir::Node& n = g_.node(value);
     for (std::size_t k = 0; k < n.operands.size(); ++k)
-      if (n.operands[k].node == target && !ir::reads_at_write_index(g_, value.node, k, value.index)) return false;
+      if (n.operands[k].node == target && !ir::may_overwrite(g_, value.node, value.index, k)) return false;
     return true;
   }
 
@@ -155,7 +156,7 @@ class Planner {
       if (group.end != i || group.size != ir::arena_size(n.results[r])) continue;
       bool elementwise = true;
       for (std::size_t j = 0; j < n.operands.size(); ++j)
-        if (n.operands[j] == n.operands[k]) elementwise = elementwise && ir::reads_at_write_index(g_, steps_[i], j, r);
+        if (n.operands[j] == n.operands[k]) elementwise = elementwise && ir::may_overwrite(g_, steps_[i], r, j);
       if (elementwise) return found->second;
     }
     return std::nullopt;

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "loom/ir/kernel_shape.h"
 #include "loom/ir/memory_plan.h"
 #include "loom/passes/passes.h"
 

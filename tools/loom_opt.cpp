@@ -4,6 +4,8 @@
 //   loom-opt model.loom --passes=O2 --stats             # with a table of passes, times and rewrite counts
 //   loom-opt model.loom --emit=dot | dot -Tsvg > g.svg  # look at it
 //   loom-opt model.loom --passes=O2 --run --seed=3      # execute on the interpreter with seeded inputs
+//   loom-opt model.loom --passes=O2 --run --backend=jit  # ... or on the JIT (LLVM kernels, oneDNN)
+//   loom-opt model.loom --passes=O2 --compare-backends   # both: the first output and kernel that differ
 //   loom-opt model.loom --passes=O2 --check-numerics    # fail if the passes changed any output's value
 //   loom-opt model.loom --passes=O2 --bisect-limit=17   # stop after 17 rewrites (find a bad rewrite)
 
@@ -18,7 +20,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "compare_backends.h"
 #include "loom/codegen/interpreter/interpreter.h"
+#include "loom/codegen/jit_executable.h"
 #include "loom/ir/dot.h"
 #include "loom/ir/parser.h"
 #include "loom/ir/printer.h"
@@ -35,6 +39,8 @@ struct Options {
   std::string emit = "ir";
   bool stats = false;
   bool run = false;
+  std::string backend = "interpreter";
+  bool compare_backends = false;
   bool check_numerics = false;
   std::int64_t bisect_limit = -1;
   std::uint64_t seed = 1;
@@ -80,9 +86,10 @@ std::vector<Array> parameter_values(const ir::Graph& g, const std::vector<ir::No
   return out;
 }
 
-/// Outputs then update values, from the interpreter.
-std::vector<Array> execute(ir::Graph g, const Options& o) {
+/// Outputs then update values, from the interpreter (or the JIT: `jit`, on a planned graph).
+std::vector<Array> execute(ir::Graph g, const Options& o, bool jit = false) {
   std::vector<Array> inputs = parameter_values(g, g.inputs, o, 0), state = parameter_values(g, g.state, o, 1);
+  if (jit) return codegen::make_jit(std::move(g))->run(inputs, state);
   return codegen::make_interpreter(std::move(g))->run(inputs, state);
 }
 
@@ -135,7 +142,11 @@ int run(const Options& o) {
   ir::Graph original = g;
   passes::PassContext ctx;
   ctx.rewrite_limit = o.bisect_limit;
-  passes::run_pipeline(g, o.passes, ctx);
+  bool jit = o.compare_backends || (o.run && o.backend == "jit");
+  std::string pipeline = passes::resolve_pipeline(o.passes);
+  // The JIT runs a memory plan: as compile() does, a pipeline without one gets it last.
+  if (jit && pipeline.find("plan-memory") == std::string::npos) pipeline += pipeline.empty() ? "plan-memory" : ",plan-memory";
+  passes::run_pipeline(g, pipeline, ctx);
 
   std::string text = o.emit == "dot" ? ir::to_dot(g) : ir::print(g);
   if (o.output == "-") {
@@ -147,8 +158,12 @@ int run(const Options& o) {
   }
   std::fflush(stdout);  // keep the IR before the table when both go to one pipe
   if (o.stats) std::fprintf(stderr, "%s", passes::format_report(ctx).c_str());
+  if (o.compare_backends) {
+    int differing = tools::compare_backends(g, parameter_values(g, g.inputs, o, 0), parameter_values(g, g.state, o, 1));
+    if (differing > 0) return 1;
+  }
   if (o.run) {
-    std::vector<Array> results = execute(g, o);
+    std::vector<Array> results = execute(g, o, o.backend == "jit");
     for (std::size_t i = 0; i < results.size(); ++i) {
       if (i < g.outputs.size())
         std::printf("output %zu = %s\n", i, format_array(results[i]).c_str());
@@ -172,7 +187,12 @@ int main(int argc, char** argv) {
   app.add_option("--emit", o.emit, "ir or dot")->check(CLI::IsMember({"ir", "dot"}));
   app.add_flag("--stats", o.stats, "print a table of passes, times and rewrite counts to stderr");
   app.add_option("--bisect-limit", o.bisect_limit, "stop rewriting after this many rewrites");
-  app.add_flag("--run", o.run, "execute the result on the interpreter and print outputs and updates");
+  app.add_flag("--run", o.run, "execute the result and print outputs and updates");
+  app.add_option("--backend", o.backend, "what --run executes on: interpreter (the reference) or jit")
+      ->check(CLI::IsMember({"interpreter", "jit"}));
+  app.add_flag("--compare-backends", o.compare_backends,
+               "run on the interpreter and the JIT with the same seeded inputs; name the first output and the first "
+               "kernel whose numbers differ beyond rounding (exit 1 if any)");
   app.add_flag("--check-numerics", o.check_numerics,
                "fail unless the interpreter gives the same outputs before and after the passes");
   app.add_option("--seed", o.seed, "seed for random parameter values");

@@ -3,21 +3,27 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "loom/codegen/interpreter/arithmetic.h"
 #include "loom/codegen/interpreter/kernels.h"
 
 namespace loom::codegen {
 
 namespace {
 
-Array evaluate(const ir::Node& n, interp::Operands in) {
+Array evaluate(const ir::Node& n, interp::Operands in, interp::Arithmetic& arithmetic) {
   switch (n.info().category) {
-    case ir::OpCategory::Constant: return Array::full(n.results[0].shape, n.attrs.get_float("value"), n.results[0].dtype);
-    case ir::OpCategory::Elementwise: return interp::elementwise(n, in);
-    case ir::OpCategory::Reduction: return interp::reduction(n, in);
-    case ir::OpCategory::Normalize: return interp::normalize(n, in);
-    case ir::OpCategory::Contraction: return interp::matmul(n, in);
+    case ir::OpCategory::Constant: {
+      double value = n.attrs.get_float("value");
+      if (is_float(n.results[0].dtype))  // a perturbed run rounds the constant differently too
+        value = with_math<double>(arithmetic, n.results[0].dtype, [&](auto& s) { return s.constant(value); });
+      return Array::full(n.results[0].shape, value, n.results[0].dtype);
+    }
+    case ir::OpCategory::Elementwise: return interp::elementwise(n, in, arithmetic);
+    case ir::OpCategory::Reduction: return interp::reduction(n, in, arithmetic);
+    case ir::OpCategory::Normalize: return interp::normalize(n, in, arithmetic);
+    case ir::OpCategory::Contraction: return interp::matmul(n, in, arithmetic);
     case ir::OpCategory::Layout: return interp::layout(n, in);
-    case ir::OpCategory::Loss: return interp::softmax_cross_entropy(n, in);
+    case ir::OpCategory::Loss: return interp::softmax_cross_entropy(n, in, arithmetic);
     case ir::OpCategory::Param:
     case ir::OpCategory::Kernel:  // run by the Interpreter with its nested executable
     case ir::OpCategory::Meta: break;
@@ -31,7 +37,12 @@ class Interpreter final : public Executable {
   Interpreter(ir::Graph graph, InterpreterOptions options)
       : graph_(std::move(graph)), order_(ir::topological_order(graph_)), options_(options) {
     for (ir::NodeId id : order_)
-      if (graph_.node(id).body) bodies_[id] = make_interpreter(*graph_.node(id).body, options);
+      if (graph_.node(id).body) {
+        // A nested body draws its own perturbations, not a copy of its parent's.
+        InterpreterOptions nested{.check_finite = options.check_finite};
+        if (options.perturbation_seed) nested.perturbation_seed = options.perturbation_seed * 1000003 + id + 1;
+        bodies_[id] = make_interpreter(*graph_.node(id).body, nested);
+      }
   }
 
   std::vector<Array> run(std::span<const Array> inputs, std::span<const Array> state) const override {
@@ -44,6 +55,7 @@ class Interpreter final : public Executable {
     for (std::size_t i = 0; i < graph_.inputs.size(); ++i) values[graph_.inputs[i]] = inputs[i];
     for (std::size_t i = 0; i < graph_.state.size(); ++i) values[graph_.state[i]] = state[i];
     std::vector<const Array*> operands;
+    interp::Arithmetic arithmetic{.perturbation_seed = options_.perturbation_seed};
     for (ir::NodeId id : order_) {
       const ir::Node& n = graph_.node(id);
       if (n.info().category == ir::OpCategory::Param) continue;
@@ -51,12 +63,14 @@ class Interpreter final : public Executable {
         std::vector<Array> args;
         for (ir::Value v : n.operands) args.push_back(value_of(values, v));
         multi[id] = bodies_.at(id)->run(args, {});
+        if (options_.observe) options_.observe(id, multi[id]);
         continue;
       }
       operands.clear();
       for (ir::Value v : n.operands) operands.push_back(&value_of(values, v));
-      values[id] = evaluate(n, operands);
+      values[id] = evaluate(n, operands, arithmetic);
       if (options_.check_finite) check_finite(n, values[id]);
+      if (options_.observe) options_.observe(id, std::span<const Array>(&values[id], 1));
     }
     std::vector<Array> results;
     // Results never alias the caller's arrays or the state: a returned Array stays valid and unchanged.

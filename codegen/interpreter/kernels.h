@@ -1,9 +1,11 @@
 #pragma once
 /// The reference interpreter's kernels: plain C++ loops, one family per file, written for obviousness rather than
-/// speed. They are the oracle every other backend is compared against.
+/// speed. They are the oracle every other backend is compared against. Their math comes from ir/ (scalar,
+/// reduction and index semantics), the same definitions the LLVM emitter compiles.
 
 #include <span>
 
+#include "loom/codegen/interpreter/arithmetic.h"
 #include "loom/ir/graph.h"
 #include "loom/runtime/array.h"
 
@@ -11,15 +13,15 @@ namespace loom::codegen::interp {
 
 using Operands = std::span<const Array* const>;
 
-Array elementwise(const ir::Node& n, Operands in);
-Array reduction(const ir::Node& n, Operands in);
-Array normalize(const ir::Node& n, Operands in);
-Array softmax_cross_entropy(const ir::Node& n, Operands in);
-Array matmul(const ir::Node& n, Operands in);
+Array elementwise(const ir::Node& n, Operands in, Arithmetic& arithmetic);
+Array reduction(const ir::Node& n, Operands in, Arithmetic& arithmetic);
+Array normalize(const ir::Node& n, Operands in, Arithmetic& arithmetic);
+Array softmax_cross_entropy(const ir::Node& n, Operands in, Arithmetic& arithmetic);
+Array matmul(const ir::Node& n, Operands in, Arithmetic& arithmetic);
 Array layout(const ir::Node& n, Operands in);
 
 /// Calls fn(flat output index, offsets) for every element of `shape` in row-major order, where offsets[k] is
-/// the element offset into operand k given its per-axis strides (stride 0 on broadcast axes).
+/// the element offset into operand k given its per-axis strides.
 template <class Fn>
 void for_each_element(const Shape& shape, const std::vector<std::vector<std::int64_t>>& strides, Fn&& fn) {
   const std::size_t rank = shape.size(), n = strides.size();
@@ -37,7 +39,15 @@ void for_each_element(const Shape& shape, const std::vector<std::vector<std::int
   }
 }
 
-/// Strides that read an operand of shape `from` as if broadcast to `to` (0 on broadcast axes).
+/// Per-axis strides that read an operand of shape `from` broadcast to `to`, taken from ir::broadcast_index (which
+/// keeps or zeroes each coordinate, so the offset it gives is linear in the index).
 std::vector<std::int64_t> broadcast_strides(const Shape& from, const Shape& to);
+
+/// The row-major flat position of `at` given `strides` (row_major_strides of its shape).
+inline std::int64_t offset_of(const std::vector<std::int64_t>& at, const std::vector<std::int64_t>& strides) {
+  std::int64_t offset = 0;
+  for (std::size_t d = 0; d < at.size(); ++d) offset += at[d] * strides[d];
+  return offset;
+}
 
 }  // namespace loom::codegen::interp

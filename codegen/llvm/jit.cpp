@@ -20,7 +20,9 @@
 #include <llvm/Support/DynamicLibrary.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
+#include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/Target/TargetMachine.h>
+#include <llvm/TargetParser/SubtargetFeature.h>
 #include <llvm/TargetParser/Host.h>
 
 #include "loom/codegen/llvm/kernel_emitter.h"
@@ -105,7 +107,31 @@ void add_vector_variants(llvm::TargetLibraryInfoImpl& tlii, VectorLibrary librar
   tlii.addVectorizableFunctions(descriptors);
 }
 
-/// O3 for the host CPU, with libmvec as the vector library and 512-bit vectors where the CPU has them.
+bool has_feature(const llvm::TargetMachine& machine, const char* feature) {
+  return machine.getMCSubtargetInfo()->checkFeatures(std::string("+") + feature);
+}
+
+/// The target machine for `cpu` (CompileRequest::target_cpu: "host" is this CPU with every feature it has; an LLVM
+/// CPU name must not need a feature this CPU lacks, or its code would stop at the first such instruction).
+std::unique_ptr<llvm::TargetMachine> target_machine(llvm::orc::JITTargetMachineBuilder& target, std::string cpu) {
+  if (const char* env = std::getenv("LOOM_TARGET_CPU"); cpu.empty() && env) cpu = env;
+  bool host = cpu.empty() || cpu == "host";
+  target.setCPU(host ? llvm::sys::getHostCPUName().str() : cpu);
+  if (!host) target.getFeatures() = llvm::SubtargetFeatures();  // the named CPU's own features
+  target.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  std::unique_ptr<llvm::TargetMachine> machine = take(target.createTargetMachine(), "creating the target machine");
+  if (host) return machine;
+  if (!machine->getMCSubtargetInfo()->isCPUStringValid(cpu))
+    throw Error(fmt::format("llvm backend: unknown target CPU '{}' (LOOM_TARGET_CPU or CompileOptions::target_cpu; "
+                            "e.g. host, x86-64-v3, x86-64-v4, skylake-avx512)", cpu));
+  for (const auto& feature : llvm::sys::getHostCPUFeatures())
+    if (!feature.getValue() && has_feature(*machine, feature.getKey().str().c_str()))
+      throw Error(fmt::format("llvm backend: target CPU '{}' uses {}, which this CPU ({}) lacks", cpu, feature.getKey().str(),
+                              llvm::sys::getHostCPUName().str()));
+  return machine;
+}
+
+/// O3 for the target CPU, with libmvec as the vector library and 512-bit vectors where the CPU has them.
 void optimize(llvm::Module& module, llvm::TargetMachine& machine) {
   for (llvm::Function& f : module) {
     if (f.isDeclaration()) continue;
@@ -119,7 +145,7 @@ void optimize(llvm::Module& module, llvm::TargetMachine& machine) {
   llvm::ModuleAnalysisManager mam;
   llvm::PassBuilder builder(&machine);
   llvm::TargetLibraryInfoImpl tlii(machine.getTargetTriple());
-  add_vector_variants(tlii, vector_library(), machine.getTargetFeatureString().contains("+avx512f"));
+  add_vector_variants(tlii, vector_library(), has_feature(machine, "avx512f"));
   fam.registerPass([&] { return llvm::TargetLibraryAnalysis(tlii); });
   builder.registerModuleAnalyses(mam);
   builder.registerCGSCCAnalyses(cgam);
@@ -145,15 +171,13 @@ class OrcKernelModule final : public KernelModule {
     initialize_llvm();
     auto context = std::make_unique<llvm::LLVMContext>();
     auto module = std::make_unique<llvm::Module>("loom", *context);
-    for (const KernelSource& kernel : kernels) emit_kernel(*kernel.body, kernel.output_overwrites, *module);
+    for (const KernelSource& kernel : kernels) emit_kernel(kernel, *module);
     std::string problems;
     llvm::raw_string_ostream problem_stream(problems);
     if (llvm::verifyModule(*module, &problem_stream)) throw Error("llvm backend: emitted invalid IR: " + problems);
 
     auto target = take(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host CPU");
-    target.setCPU(llvm::sys::getHostCPUName().str());
-    target.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-    std::unique_ptr<llvm::TargetMachine> machine = take(target.createTargetMachine(), "creating the target machine");
+    std::unique_ptr<llvm::TargetMachine> machine = target_machine(target, request.target_cpu);
     module->setDataLayout(machine->createDataLayout());
     module->setTargetTriple(machine->getTargetTriple().str());
 

@@ -8,35 +8,35 @@
 #include <vector>
 
 #include "loom/ir/graph.h"
+#include "loom/ir/kernel_shape.h"
 
 namespace loom::codegen::llvm_backend {
 
 /// A compiled kernel: reads its inputs from buffers[0..n), writes its outputs to buffers[n..), for the rows
-/// [begin, end) of its iteration space (all dimensions but the last). Rows are independent, so any split of
-/// [0, rows) over threads gives the same bits.
-using KernelFn = void (*)(void* const* buffers, std::int64_t begin, std::int64_t end);
-
-/// The iteration space of a kernel body: the shape its elementwise values (and extra outputs) share; for a body
-/// that ends in a reduction, normalization or loss, the shape of that op's operand.
-Shape kernel_space(const ir::Graph& body);
-/// How many independent rows a kernel has: for elementwise bodies all dimensions but the last times the blocks
-/// of (at most 8192 elements of) the last, for reductions
-/// one row per output element, for softmax-like ops one row per position of the other axes.
-std::int64_t kernel_rows(const ir::Graph& body);
+/// [begin, end) of [0, KernelShape::rows). Rows are independent, so any split over threads gives the same bits.
+/// Returns 0, or 1 when a row failed (a softmax cross-entropy label outside its range; the kernel cannot throw,
+/// so its caller reports it).
+using KernelFn = std::int64_t (*)(void* const* buffers, std::int64_t begin, std::int64_t end);
 
 struct CompileRequest {
   /// Also produce the optimized LLVM IR and the assembly (for dumps); such compiles do not read the disk cache.
   bool want_text = false;
+  /// The CPU to generate code for: "host" for this machine's CPU and all its features, or an LLVM CPU name such as
+  /// "x86-64-v3" (AVX2, FMA) or "x86-64-v4" (AVX-512), which must not need a feature this machine lacks; empty for
+  /// the environment variable LOOM_TARGET_CPU, else "host". Part of the disk cache's key.
+  std::string target_cpu;
 };
 
-/// One kernel to compile: a fused node's body, and for each of its outputs the input whose buffer it overwrites
-/// in place (-1: its own buffer). The memory plan only does that where the kernel reads that input at exactly the
-/// element it writes (ir::reads_at_write_index); the kernel then stores through the input's pointer, so its
-/// parameters stay `noalias`.
+/// One kernel to compile: a fused node's body and shape, and for each of its outputs the input whose buffer it
+/// overwrites in place (-1: its own buffer). The memory plan only does that where ir::may_overwrite allows it;
+/// the kernel then stores through the input's pointer, so its parameters stay `noalias`.
 struct KernelSource {
-  KernelSource(const ir::Graph* body, std::vector<int> output_overwrites = {})  // NOLINT: a body alone converts
-      : body(body), output_overwrites(std::move(output_overwrites)) {}
+  KernelSource(const ir::Graph* body, ir::KernelShape shape, std::vector<int> output_overwrites = {})
+      : body(body), shape(std::move(shape)), output_overwrites(std::move(output_overwrites)) {}
+  /// A body alone: its shape from ir::describe_kernel, nothing in place.
+  KernelSource(const ir::Graph* body) : KernelSource(body, ir::describe_kernel(*body)) {}  // NOLINT: converts
   const ir::Graph* body;
+  ir::KernelShape shape;
   std::vector<int> output_overwrites;
 };
 

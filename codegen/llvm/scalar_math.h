@@ -1,10 +1,15 @@
 #pragma once
-/// The scalar algebra of ir/scalar_semantics.h over LLVM IR values: what makes the JIT compute exactly the ops
-/// the interpreter computes. Strict IEEE (no fast-math flags), so +, -, *, / round as the interpreter's do;
-/// transcendentals are intrinsics or libm calls that the loop vectorizer maps to glibc's libmvec.
+/// The scalar algebra of ir/scalar_semantics.h and the index algebra of ir/index_semantics.h over LLVM IR values:
+/// what makes the JIT compute exactly the ops the interpreter computes. Strict IEEE (no fast-math flags), so +, -,
+/// *, / round as the interpreter's do; transcendentals are intrinsics or libm calls that the loop vectorizer maps
+/// to glibc's libmvec. Only `accumulate` may reassociate (a row's sum in vector partial sums).
+
+#include <cstdint>
 
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Module.h>
+
+#include "loom/codegen/llvm/row_exp.h"
 
 namespace loom::codegen::llvm_backend {
 
@@ -37,9 +42,21 @@ struct LlvmMath {
   B ge(V x, V y) { return b.CreateFCmpOGE(x, y); }
   B eq(V x, V y) { return b.CreateFCmpOEQ(x, y); }
   B ne(V x, V y) { return b.CreateFCmpUNE(x, y); }
+  B any(B x, B y) { return b.CreateOr(x, y); }
   V select(B c, V x, V y) { return b.CreateSelect(c, x, y); }
   V from_bool(B c) { return b.CreateUIToFP(c, type); }
   B is_true(V x) { return b.CreateFCmpUNE(x, constant(0.0)); }
+  /// acc + x, marked reassociable so the vectorizer may keep several partial sums: a blocked order fixed at
+  /// compile time (the same on every run and for any number of threads), within rounding of the interpreter's.
+  V accumulate(V acc, V x) {
+    auto* sum = llvm::cast<llvm::Instruction>(b.CreateFAdd(acc, x));
+    llvm::FastMathFlags flags;
+    flags.setAllowReassoc();
+    sum->setFastMathFlags(flags);
+    return sum;
+  }
+  /// f32: the inline exponential of row_exp.h (a libmvec call would spill a row loop's registers).
+  V exp_nonpositive(V x) { return type->isFloatTy() ? exp_nonpositive_f32(b, x) : exp(x); }
 
   /// A call to the libm function `name` (with an `f` suffix in single precision).
   V libm(const char* name, V x) {
@@ -51,6 +68,27 @@ struct LlvmMath {
     }
     return b.CreateCall(f, {x});
   }
+};
+
+/// ir/index_semantics.h's index algebra over i64 LLVM values (divisions only ever see non-negative dividends).
+struct LlvmIndex {
+  using V = llvm::Value*;
+  using B = llvm::Value*;
+
+  llvm::IRBuilder<>& b;
+
+  V constant(std::int64_t v) { return b.getInt64(static_cast<std::uint64_t>(v)); }
+  V add(V x, V y) { return b.CreateAdd(x, y); }
+  V sub(V x, V y) { return b.CreateSub(x, y); }
+  V mul(V x, V y) { return b.CreateMul(x, y); }
+  V div(V x, V y) { return b.CreateUDiv(x, y); }
+  V rem(V x, V y) { return b.CreateURem(x, y); }
+  B lt(V x, V y) { return b.CreateICmpSLT(x, y); }
+  B ge(V x, V y) { return b.CreateICmpSGE(x, y); }
+  B eq(V x, V y) { return b.CreateICmpEQ(x, y); }
+  B both(B x, B y) { return b.CreateAnd(x, y); }
+  B truth(bool v) { return b.getInt1(v); }
+  V select(B c, V x, V y) { return b.CreateSelect(c, x, y); }
 };
 
 }  // namespace loom::codegen::llvm_backend

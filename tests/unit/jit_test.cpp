@@ -17,7 +17,7 @@ using namespace loom;
 using loom::testing::check_close;
 
 
-TEST_CASE("every op case, forward and gradient, gives the interpreter's values on the JIT in f32 and f64") {
+TEST_CASE("every op case, forward and gradient, gives the interpreter's values on the JIT in f32 and f64", "[jit]") {
   for (DType dtype : {DType::f32, DType::f64}) {
     for (const testing::OpCase& c : testing::all_op_cases()) {
       Graph g;
@@ -37,7 +37,7 @@ TEST_CASE("every op case, forward and gradient, gives the interpreter's values o
   }
 }
 
-TEST_CASE("the JIT's own kernels give bit-identical results with 1 and 2 threads") {
+TEST_CASE("the JIT's own kernels give bit-identical results with 1 and 2 threads", "[jit]") {
   Graph g;
   Tensor x = g.input("x", {512, 300});
   Tensor w = g.input("w", {300});
@@ -52,7 +52,7 @@ TEST_CASE("the JIT's own kernels give bit-identical results with 1 and 2 threads
   }
 }
 
-TEST_CASE("oneDNN matmuls with transposed, batched and vector operands match the interpreter") {
+TEST_CASE("oneDNN matmuls with transposed, batched and vector operands match the interpreter", "[jit]") {
   Graph g;
   Tensor a = g.input("a", {3, 17, 9}), b = g.input("b", {3, 9, 5}), m = g.input("m", {9, 17}), v = g.input("v", {9});
   Tensor c = g.input("c", {5, 9});
@@ -67,7 +67,7 @@ TEST_CASE("oneDNN matmuls with transposed, batched and vector operands match the
   for (std::size_t k = 0; k < want.size(); ++k) check_close(want[k], got[k], 1e-5, 1e-5);
 }
 
-TEST_CASE("the logistic-regression training step gives the interpreter's costs on the JIT") {
+TEST_CASE("the logistic-regression training step gives the interpreter's costs on the JIT", "[jit]") {
   const int N = 1000;
   auto train_costs = [&](Backend backend) {
     Graph g;
@@ -83,7 +83,7 @@ TEST_CASE("the logistic-regression training step gives the interpreter's costs o
   for (std::size_t k = 0; k < want.size(); ++k) CHECK(got[k] == Approx(want[k]).epsilon(1e-5));
 }
 
-TEST_CASE("with dump_dir the JIT writes the kernels' LLVM IR and vectorized assembly") {
+TEST_CASE("with dump_dir the JIT writes the kernels' LLVM IR and vectorized assembly", "[jit]") {
   auto dir = std::filesystem::temp_directory_path() / "loom-jit-dumps";
   std::filesystem::remove_all(dir);
   Graph g;
@@ -97,7 +97,7 @@ TEST_CASE("with dump_dir the JIT writes the kernels' LLVM IR and vectorized asse
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("a matmul with a bias and an activation runs as one oneDNN primitive and matches the interpreter") {
+TEST_CASE("a matmul with a bias and an activation runs as one oneDNN primitive and matches the interpreter", "[jit]") {
   Graph g;
   Tensor x = g.input("x", {64, 33}), bias = g.input("bias", {17}), xb = g.input("xb", {3, 8, 33});
   std::vector<Tensor> inputs = {x, bias, xb};
@@ -126,26 +126,32 @@ TEST_CASE("a matmul with a bias and an activation runs as one oneDNN primitive a
   }
 }
 
-TEST_CASE("softmax rows are within 3 ulp of the exact values down to the smallest subnormal") {
-  // One row spread from 0 down to -110, against exp in double divided by the double sum: the error is the row
-  // kernel's inline exp (about 1 ulp), its f32 sum and the scaling by 1/sum.
+TEST_CASE("softmax rows are within 1.5 ulp of the exact values down to the smallest subnormal, on any CPU", "[jit]") {
+  // A row whose sum is exactly 1 in f32 on any path: exp(0) = 1 and every other exponential below e^-30, so
+  // their total (< 1e-9) is absorbed however the vector lanes split the sum. The outputs are then the row
+  // kernel's exponentials themselves (scaled by 1/1), which are the same bits on every x86-64 (an FMA polynomial;
+  // codegen/llvm/row_exp.h), and are checked against exp in double.
   constexpr std::int64_t n = 11001;
   Graph g;
   Tensor x = g.input("x", {1, n});
   Function f = compile({x}, {softmax(x, 1)});
   Array row(DType::f32, {1, n});
-  for (std::int64_t i = 0; i < n; ++i) row.set(i, -0.01 * static_cast<double>(i));
+  row.set(0, 0.0);
+  for (std::int64_t i = 1; i < n; ++i) row.set(i, -30.0 - 80.0 * static_cast<double>(i) / static_cast<double>(n - 1));
   Array got = f({row})[0];
-  double sum = 0;
-  for (std::int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(static_cast<float>(row.get(i))));
-  double worst_ulps = 0;
+  double worst_normal = 0, worst_subnormal = 0;
   for (std::int64_t i = 0; i < n; ++i) {
-    double want = std::exp(static_cast<double>(static_cast<float>(row.get(i)))) / sum;
+    double want = std::exp(static_cast<double>(static_cast<float>(row.get(i))));
     float as_float = static_cast<float>(want);
-    double ulp = std::nextafter(as_float, 1.0f) - as_float;
-    worst_ulps = std::max(worst_ulps, std::abs(got.get(i) - want) / ulp);
+    double ulp = std::nextafter(as_float, 1.0f) - as_float;  // the subnormal spacing below 2^-126
+    double& worst = want < 0x1p-126 ? worst_subnormal : worst_normal;
+    worst = std::max(worst, std::abs(got.get(i) - want) / ulp);
   }
-  INFO("worst error " << worst_ulps << " ulp");
-  CHECK(worst_ulps <= 3.0);
+  INFO("worst error " << worst_normal << " ulp (normal results), " << worst_subnormal << " ulp (subnormal)");
+  CHECK(got.get(0) == 1.0);
+  // Cephes' expf polynomial: 1.22 ulp at worst over this row (0.75 where the result is subnormal, rounded once
+  // into that spacing), on every CPU alike.
+  CHECK(worst_normal <= 1.5);
+  CHECK(worst_subnormal <= 1.5);
   CHECK(got.get(n - 1) == 0.0);  // exp(-110) underflows to 0 in f32
 }

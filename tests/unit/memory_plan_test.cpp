@@ -71,7 +71,7 @@ TEST_CASE("an MLP training step plans within 1.1x of the liveness lower bound an
   CHECK(f.report().find("schedule of @main: peak live") != std::string::npos);
 }
 
-TEST_CASE("training is bit-identical with memory planning on and off, in f32 and f64") {
+TEST_CASE("training is bit-identical with memory planning on and off, in f32 and f64", "[jit]") {
   for (DType dtype : {DType::f32, DType::f64}) {
     std::vector<Array> planned = train_mlp(CompileOptions{.plan_memory = true}, 3, dtype);
     std::vector<Array> unplanned = train_mlp(CompileOptions{.plan_memory = false}, 3, dtype);
@@ -82,7 +82,7 @@ TEST_CASE("training is bit-identical with memory planning on and off, in f32 and
   }
 }
 
-TEST_CASE("an elementwise step writes its result over an operand that dies there, and results do not change") {
+TEST_CASE("an elementwise step writes its result over an operand that dies there, and results do not change", "[jit]") {
   Graph g;
   Tensor x = g.input("x", {1000});
   Tensor y = g.input("y", {1000});
@@ -108,7 +108,7 @@ TEST_CASE("without reuse every arena value has bytes of its own") {
   CHECK(stats.in_place_updates == 0);
 }
 
-TEST_CASE("in-place updates keep Theano's semantics: every update sees the old state") {
+TEST_CASE("in-place updates keep Theano's semantics: every update sees the old state", "[jit]") {
   Graph g;
   Tensor x = g.input("x", {3, 3});
   Tensor a = g.shared("a", Array::from<float>({1, 2, 3, 4, 5, 6, 7, 8, 9}, {3, 3}));
@@ -143,7 +143,7 @@ TEST_CASE("in-place updates keep Theano's semantics: every update sees the old s
   CHECK(bit_identical(xv, xv_before));
 }
 
-TEST_CASE("a call that raises changes no shared variable, even when updates are planned in place") {
+TEST_CASE("a call that raises changes no shared variable, even when updates are planned in place", "[jit]") {
   Graph g;
   Tensor logits_in = g.input("logits", {4, 3});
   Tensor pick = g.input("pick", {4}, DType::i32);
@@ -160,7 +160,7 @@ TEST_CASE("a call that raises changes no shared variable, even when updates are 
   CHECK(bit_identical(w.get_value(), before));
 }
 
-TEST_CASE("call_into writes the caller's arrays and checks them") {
+TEST_CASE("call_into writes the caller's arrays and checks them", "[jit]") {
   Graph g;
   Tensor x = g.input("x", {5});
   Tensor s = g.shared("s", Array::zeros({5}));
@@ -181,7 +181,7 @@ TEST_CASE("call_into writes the caller's arrays and checks them") {
   CHECK(s.get_value().to_vector<float>() == std::vector<float>{0, 1, 2, 3, 4});  // nothing ran
 }
 
-TEST_CASE("outputs that are parameters, constants or repeated values get copies of their own") {
+TEST_CASE("outputs that are parameters, constants or repeated values get copies of their own", "[jit]") {
   Graph g;
   Tensor x = g.input("x", {3});
   Tensor s = g.shared("s", Array::from<float>({1, 2, 3}));
