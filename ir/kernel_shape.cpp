@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "loom/ir/type_inference.h"
 
@@ -20,12 +21,6 @@ std::string_view to_string(KernelKind kind) {
       return "matmul";
   }
   return "loop";
-}
-
-std::optional<KernelKind> parse_kernel_kind(std::string_view text) {
-  for (KernelKind kind : {KernelKind::loop, KernelKind::reduce, KernelKind::row, KernelKind::matmul})
-    if (to_string(kind) == text) return kind;
-  return std::nullopt;
 }
 
 bool is_matmul_activation(OpKind op) {

@@ -18,7 +18,6 @@
 /// may_overwrite safe (ir::check_plan relies on it, and a test in tests/unit/llvm_kernel_test.cpp checks it).
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <set>
 #include <span>
@@ -35,7 +34,6 @@ namespace loom::ir {
 enum class KernelKind : std::uint8_t { loop, reduce, row, matmul };
 
 std::string_view to_string(KernelKind kind);
-std::optional<KernelKind> parse_kernel_kind(std::string_view text);
 
 /// Where a kernel stores a result.
 enum class Placement : std::uint8_t {
