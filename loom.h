@@ -4,5 +4,7 @@
 #include "loom/frontend/function.h"
 #include "loom/frontend/grad.h"
 #include "loom/frontend/graph.h"
+#include "loom/frontend/init.h"
+#include "loom/frontend/optim.h"
 #include "loom/ir/expr.h"
 #include "loom/runtime/array.h"

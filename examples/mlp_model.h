@@ -1,7 +1,8 @@
 #pragma once
-/// A multilayer perceptron trained with momentum SGD, written with IR ops (the optimizer library comes later).
-/// Tests and benchmarks of memory planning build it from here.
+/// A multilayer perceptron trained with momentum SGD (optim::momentum). Tests and benchmarks of memory planning build
+/// it from here.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,8 @@ struct Mlp {
 };
 
 /// Layers sizes[0] → sizes[1] → ... → sizes.back(), ReLU between layers, softmax cross-entropy over integer
-/// labels (mean over the batch). Momentum SGD for every weight and bias: v ← μ·v − lr·g, p ← p + v.
+/// labels (mean over the batch), He-initialized weights. Momentum SGD for every weight and bias: v ← μ·v + lr·g,
+/// p ← p − v; `velocities` are the optimizer's shared variables.
 inline Mlp mlp(Graph& g, const std::vector<std::int64_t>& sizes, std::int64_t batch, DType dtype = DType::f32,
                double lr = 0.05, double momentum = 0.9) {
   Mlp m;
@@ -25,11 +27,8 @@ inline Mlp mlp(Graph& g, const std::vector<std::int64_t>& sizes, std::int64_t ba
   Tensor h = m.X;
   for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
     std::string id = std::to_string(l + 1);
-    double scale = std::sqrt(2.0 / static_cast<double>(sizes[l]));  // He initialization
-    Array w = Array::randn({sizes[l], sizes[l + 1]}, /*seed=*/l + 1, dtype);
-    for (std::int64_t i = 0; i < w.size(); ++i) w.set(i, w.get(i) * scale);
-    m.weights.push_back(g.shared("W" + id, w));
-    m.biases.push_back(g.shared("b" + id, Array::zeros({sizes[l + 1]}, dtype)));
+    m.weights.push_back(g.shared("W" + id, init::he_normal({sizes[l], sizes[l + 1]}, /*seed=*/l + 1, dtype)));
+    m.biases.push_back(g.shared("b" + id, init::zeros({sizes[l + 1]}, dtype)));
     h = matmul(h, m.weights.back()) + m.biases.back();
     if (l + 2 < sizes.size()) h = relu(h);
   }
@@ -40,14 +39,10 @@ inline Mlp mlp(Graph& g, const std::vector<std::int64_t>& sizes, std::int64_t ba
     params.push_back(m.weights[l]);
     params.push_back(m.biases[l]);
   }
-  std::vector<Tensor> grads = grad(m.cost, params);
-  for (std::size_t k = 0; k < params.size(); ++k) {
-    Tensor v = g.shared("v_" + params[k].name(), Array::zeros(params[k].shape(), dtype));
-    m.velocities.push_back(v);
-    Tensor v_new = v * momentum - grads[k] * lr;
-    m.updates.push_back({v, v_new});
-    m.updates.push_back({params[k], params[k] + v_new});
-  }
+  m.updates = optim::momentum(params, grad(m.cost, params), {.lr = lr, .momentum = momentum});
+  for (const auto& [target, value] : m.updates)
+    if (std::none_of(params.begin(), params.end(), [&](const Tensor& p) { return p.value() == target.value(); }))
+      m.velocities.push_back(target);
   return m;
 }
 

@@ -39,3 +39,21 @@ TEST_CASE("the DESIGN section 3 contract snippet compiles and runs as written") 
   CHECK(text.find("update %w = ") != std::string::npos);
   CHECK(text.find("grad(") == std::string::npos);
 }
+
+TEST_CASE("the DESIGN section 3 optimizers and initializers are called as the contract lists them") {
+  Graph g;
+  Tensor X = g.input("X", {8, 4});
+  std::vector<Tensor> params{g.shared("W", init::glorot_uniform({4, 3}, /*seed=*/1)), g.shared("b", init::zeros({3}))};
+  Tensor cost = mean(square(matmul(X, params[0]) + params[1]));
+  std::vector<Tensor> grads = grad(cost, params);
+  for (Updates updates : {optim::sgd(params, grads, {}), optim::momentum(params, grads, {}), optim::nesterov(params, grads, {}),
+                          optim::adagrad(params, grads, {}), optim::adadelta(params, grads, {}), optim::rmsprop(params, grads, {}),
+                          optim::adam(params, grads, {}), optim::adamw(params, grads, {})}) {
+    Function step = compile({X}, {cost}, updates);
+    CHECK(std::isfinite(step({Array::randn({8, 4}, 2)})[0].item<float>()));
+  }
+  for (Array a : {init::zeros({2, 3}), init::constant({2, 3}, 0.5), init::uniform({2, 3}, -1, 1, 1), init::normal({2, 3}, 0, 1, 1),
+                  init::glorot_uniform({2, 3}, 1), init::glorot_normal({2, 3}, 1), init::he_uniform({2, 3}, 1),
+                  init::he_normal({2, 3}, 1), init::lecun_uniform({2, 3}, 1)})
+    CHECK(a.shape() == Shape{2, 3});
+}
