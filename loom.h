@@ -6,5 +6,6 @@
 #include "loom/frontend/graph.h"
 #include "loom/frontend/init.h"
 #include "loom/frontend/optim.h"
+#include "loom/frontend/training_ops.h"
 #include "loom/ir/expr.h"
 #include "loom/runtime/array.h"

@@ -223,6 +223,7 @@ class JitExecutable final : public Executable {
   Step make_step(NodeId id, ir::Node& n, std::vector<std::shared_ptr<const ir::Graph>>& bodies) {
     switch (n.info().category) {
       case ir::OpCategory::Meta: raise(n.loc, "jit: the graph still has a grad node; run the autodiff pass first");
+      case ir::OpCategory::Mode: raise(n.loc, "jit: the graph still has a {}; run the modes pass first", ir::op_name(n.op));
       case ir::OpCategory::Contraction: {
         const TensorType &a = graph_.type(n.operands[0]), &b = graph_.type(n.operands[1]);
         bool onednn = n.results[0].dtype == DType::f32 && a.size() > 0 && b.size() > 0;

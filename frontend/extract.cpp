@@ -14,8 +14,10 @@ std::string describe(const Expr& x) {
 }
 
 ExtractedFunction extract_function(const Graph& source, const std::vector<Tensor>& inputs,
-                                   const std::vector<Tensor>& outputs, const Updates& updates,
-                                   const std::string& name, const SourceLoc& loc) {
+                                   const std::vector<Tensor>& outputs, const Updates& given_updates,
+                                   const std::vector<Graph::AutomaticUpdate>& automatic, const std::string& name,
+                                   const SourceLoc& loc) {
+  Updates updates = given_updates;
   auto check = [&](const Tensor& t, const std::string& role) {
     if (!t.defined()) raise(loc, "compile: {} is an empty Tensor", role);
     if (t.graph() != &source) raise(loc, "compile: {} belongs to another graph", role);
@@ -60,13 +62,30 @@ ExtractedFunction extract_function(const Graph& source, const std::vector<Tensor
     want(value.value().node);
   }
   for (const Tensor& t : inputs) want(t.value().node);
-  while (!work.empty()) {
-    ir::NodeId id = work.back();
-    work.pop_back();
-    const ir::Node& n = g.node(id);
-    if (n.op == ir::OpKind::input && !listed_inputs.count(id))
-      raise(loc, "compile: the outputs need input {}, which is not in the inputs list", describe(Expr(const_cast<Graph*>(&g), {id, 0})));
-    for (ir::Value v : n.operands) want(v.node);
+  auto mark = [&] {
+    while (!work.empty()) {
+      ir::NodeId id = work.back();
+      work.pop_back();
+      const ir::Node& n = g.node(id);
+      if (n.op == ir::OpKind::input && !listed_inputs.count(id))
+        raise(loc, "compile: the outputs need input {}, which is not in the inputs list", describe(Expr(const_cast<Graph*>(&g), {id, 0})));
+      for (ir::Value v : n.operands) want(v.node);
+    }
+  };
+  mark();
+  // The graph's own updates of state the function reads (the random step counter, running statistics), unless
+  // the caller updates that state; what they read may bring in more.
+  for (bool added = true; added;) {
+    added = false;
+    for (const Graph::AutomaticUpdate& a : automatic) {
+      ir::NodeId state = a.state.value().node;
+      if (!needed[state] || targets.count(state)) continue;
+      targets.insert(state);
+      updates.push_back({a.state, a.value});
+      want(a.value.value().node);
+      mark();
+      added = true;
+    }
   }
 
   ExtractedFunction fn{ir::Graph(name), {}};

@@ -12,10 +12,12 @@ struct ExtractedFunction {
 };
 
 /// Copies what the outputs and updates need into a new graph, checking that every input it needs is listed,
-/// that inputs are input nodes and that updates target shared variables with values of their type.
+/// that inputs are input nodes and that updates target shared variables with values of their type. Each of the
+/// `automatic` updates joins the function when the function reads its state and the caller does not update it.
 ExtractedFunction extract_function(const Graph& source, const std::vector<Tensor>& inputs,
                                    const std::vector<Tensor>& outputs, const Updates& updates,
-                                   const std::string& name, const SourceLoc& loc);
+                                   const std::vector<Graph::AutomaticUpdate>& automatic, const std::string& name,
+                                   const SourceLoc& loc);
 
 /// "'w' f32[2] (shared, created at example.cpp:12)": how errors name a value.
 std::string describe(const Expr& x);

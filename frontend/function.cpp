@@ -89,7 +89,10 @@ Function compile(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
   const Tensor& anchor = !outputs.empty() ? outputs[0] : updates.empty() ? Tensor() : updates[0].first;
   auto* source = anchor.defined() ? dynamic_cast<Graph*>(anchor.graph()) : nullptr;
   if (!source) raise(loc, "compile: outputs and updates must be tensors of a loom::Graph");
-  frontend::ExtractedFunction fn = frontend::extract_function(*source, inputs, outputs, updates, options.name, loc);
+  std::vector<Graph::AutomaticUpdate> automatic;
+  for (const Graph::AutomaticUpdate& a : source->automatic_updates())
+    if (options.training || !a.training_only) automatic.push_back(a);
+  frontend::ExtractedFunction fn = frontend::extract_function(*source, inputs, outputs, updates, automatic, options.name, loc);
 
   passes::PassContext ctx;
   ctx.dump_dir = options.dump_dir;
@@ -101,7 +104,12 @@ Function compile(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
   // original operands, and a call that raises leaves the state as it was.
   ctx.memory_reuse = options.plan_memory && !options.nan_guard;
   ctx.state_in_place = !options.nan_guard;
+  ctx.training = options.training;
   std::string pipeline = options.pipeline.empty() ? passes::resolve_pipeline(level_name(options.opt)) : options.pipeline;
+  // Nothing runs dropout and its kin but their lowering: a pipeline without it (a custom list) gets it first.
+  bool has_modes = false;
+  for (ir::NodeId id = 0; id < fn.graph.num_nodes(); ++id) has_modes = has_modes || fn.graph.node(id).info().category == ir::OpCategory::Mode;
+  if (has_modes && pipeline.find("modes") == std::string::npos) pipeline = "modes," + pipeline;
   // The JIT runs a memory plan; a pipeline without one (O0, a custom list) gets it last.
   if (options.backend == Backend::jit && pipeline.find("plan-memory") == std::string::npos) pipeline += ",plan-memory";
   passes::run_pipeline(fn.graph, pipeline, ctx);

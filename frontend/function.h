@@ -21,7 +21,8 @@ struct CompileOptions {
   /// Backend::jit compiles every fused kernel with LLVM (cached on disk) and runs f32 matmuls through oneDNN;
   /// Backend::interpreter is the reference oracle.
   Backend backend = Backend::jit;
-  /// false gives inference behaviour of dropout, rrelu and batch norm (#6).
+  /// false gives inference behaviour of dropout (the identity): the `modes` pass lowers such ops for one or the
+  /// other. Compiled for training, a Function that uses random ops advances the graph's step counter each call.
   bool training = true;
   /// When set, the IR before and after every pass is written to <dump_dir>/<name>/ as numbered .loom files
   /// (0000.input.loom, 0001.after-canonicalize.loom, ...). The environment variable LOOM_DUMP_DIR sets it too.

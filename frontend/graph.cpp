@@ -62,4 +62,13 @@ Tensor Graph::shared(const std::string& name, const Array& value, SrcLoc loc) {
 
 std::string Graph::str() const { return ir::print(*this); }
 
+Tensor Graph::random_step() {
+  if (!random_step_.defined()) {
+    ir::LocationOverride nowhere(*this, SourceLoc{}, ir::LocationOverride::Mode::replace);
+    random_step_ = shared("rng.step", Array::scalar(0.0));
+    add_automatic_update({random_step_, random_step_ + 1.0, /*training_only=*/true});
+  }
+  return random_step_;
+}
+
 }  // namespace loom

@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 #include <unordered_map>
 
 #include "loom/ir/expr.h"
@@ -51,9 +52,32 @@ class Graph : public ir::Graph {
 
   const std::shared_ptr<SharedStore>& store() const { return store_; }
 
+  /// The counter random ops are keyed by (Philox: seed, step, op, element): a shared f64 scalar "rng.step",
+  /// created on first use. Every Function that reads it and is compiled for training advances it by one per call,
+  /// so each call draws new numbers and a training run can be replayed from a checkpoint of it.
+  Tensor random_step();
+  /// A number for a new random op, unique in this graph: its values differ from every other random op's.
+  std::uint32_t next_random_stream() { return random_streams_++; }
+  /// The seed of this graph's random ops (0 unless set; set it before recording them).
+  std::uint64_t random_seed() const { return random_seed_; }
+  void set_random_seed(std::uint64_t seed) { random_seed_ = seed; }
+
+  /// An update that compile() adds to every Function reading `state` unless the caller updates it: the step
+  /// counter's advance, a normalization's running statistics. `training_only`: only when compiled for training.
+  struct AutomaticUpdate {
+    Tensor state, value;
+    bool training_only = true;
+  };
+  void add_automatic_update(AutomaticUpdate update) { automatic_updates_.push_back(std::move(update)); }
+  const std::vector<AutomaticUpdate>& automatic_updates() const { return automatic_updates_; }
+
  private:
   Tensor parameter(ir::OpKind op, const std::string& name, TensorType type, const SourceLoc& loc);
   std::shared_ptr<SharedStore> store_ = std::make_shared<SharedStore>();
+  Tensor random_step_;
+  std::uint32_t random_streams_ = 0;
+  std::uint64_t random_seed_ = 0;
+  std::vector<AutomaticUpdate> automatic_updates_;
 };
 
 }  // namespace loom

@@ -143,6 +143,11 @@ Expr softmax_cross_entropy(const Expr& logits, const Expr& labels, SrcLoc loc = 
 /// The per-row loss that softmax_cross_entropy averages (the op itself).
 Expr softmax_cross_entropy_rows(const Expr& logits, const Expr& labels, SrcLoc loc = SrcLoc::current());
 
+/// Uniform numbers in (0, 1] of `type`, one per element, from Philox keyed by (seed, the value of the step counter
+/// `step`, `stream`, the element's position): ir/random_semantics.h. Random ops (dropout, ...) lower to it.
+Expr random_uniform(const Expr& step, TensorType type, std::uint64_t seed, std::uint32_t stream,
+                    SrcLoc loc = SrcLoc::current());
+
 /// A tensor of x's type (or dtype and shape) with every element `value`.
 Expr full_like(const Expr& x, double value, SrcLoc loc = SrcLoc::current());
 Expr constant(ir::Graph& g, double value, TensorType type, SrcLoc loc = SrcLoc::current());

@@ -13,7 +13,7 @@ enum class OpKind : std::uint8_t {
 #undef OP
 };
 
-enum class OpCategory : std::uint8_t { Param, Constant, Elementwise, Reduction, Normalize, Contraction, Layout, Loss, Kernel, Meta };
+enum class OpCategory : std::uint8_t { Param, Constant, Elementwise, Reduction, Normalize, Contraction, Layout, Loss, Kernel, Meta, Mode };
 
 namespace trait {
 enum : std::uint32_t {
@@ -24,6 +24,7 @@ enum : std::uint32_t {
   Select = 1u << 3,
   Cast = 1u << 4,
   Identity = 1u << 5,
+  Random = 1u << 6,
 };
 }
 

@@ -78,8 +78,23 @@ Shape broadcast_all(const Typing& t) {
   return shape;
 }
 
+/// The graph's step counter: random ops and the ops that lower to them read it.
+void require_step_counter(const Typing& t, std::size_t i) {
+  if (t.in(i).dtype != DType::f64 || !t.in(i).shape.empty())
+    t.fail("operand {} is the step counter, an f64 scalar, not {}", i, t.in(i).str());
+}
+
 TensorType elementwise(const Typing& t) {
   const OpInfo& info = op_info(t.op);
+  if (info.has(trait::Random)) {
+    require_step_counter(t, 0);
+    auto dtype = parse_dtype(t.attrs.get_string("dtype"));
+    if (!dtype || !is_float(*dtype)) t.fail("dtype '{}' is not f32 or f64", t.attrs.get_string("dtype"));
+    Shape shape = t.attrs.get_ints("shape");
+    for (std::int64_t d : shape)
+      if (d < 0) t.fail("shape {} has a negative dimension", to_string(shape));
+    return {*dtype, shape};
+  }
   Shape shape = broadcast_all(t);
   if (info.has(trait::Float)) {
     for (std::size_t i = 0; i < t.operands.size(); ++i) t.require_float(i);
@@ -300,6 +315,13 @@ std::vector<TensorType> infer_types(const Graph& g, OpKind op, const std::vector
       return kernel(t, body);
     case OpCategory::Meta:
       return grad(t);
+    case OpCategory::Mode: {  // dropout(x, step) {rate}
+      t.require_float(0);
+      require_step_counter(t, 1);
+      double rate = attrs.get_float("rate");
+      if (!(rate >= 0.0 && rate < 1.0)) t.fail("rate {} is not in [0, 1)", rate);
+      return {t.in(0)};
+    }
   }
   t.fail("unknown op category");
 }

@@ -15,6 +15,7 @@
 /// (softmax-like) or "matmul" (a oneDNN matmul with its bias and activation).
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -41,6 +42,10 @@ bool can_root(const ir::Node& n) {
   return (is_loop_op(n) || n.info().is_row_op()) && n.results.size() == 1;
 }
 
+/// Random ops (dropout's mask) are recomputed in every kernel that reads them, from the step counter, rather than
+/// stored: the backward kernel regenerates the forward mask.
+bool is_random(const ir::Node& n) { return n.info().has(ir::trait::Random); }
+
 class Fusion {
  public:
   explicit Fusion(ir::Graph& g) : g_(g), group_of_(g.num_nodes(), -1), users_(g.num_nodes()) {
@@ -62,7 +67,7 @@ class Fusion {
       const ir::Node& n = g_.node(id);
       if (is_matmul_group(group_of_[id])) continue;  // complete already
       if (group_of_[id] < 0) {
-        if (!can_root(n)) continue;
+        if (!can_root(n) || (is_random(n) && !computed_alone(id))) continue;
         group_of_[id] = static_cast<int>(groups_.size());
         groups_.push_back({id});
         shapes_.push_back(std::get<ir::KernelShape>(analyze({id})));
@@ -131,6 +136,15 @@ class Fusion {
 
   bool is_matmul_group(int group) const { return group >= 0 && matmul_groups_.count(group) > 0; }
 
+  /// Whether a random op needs a kernel of its own: a reader that is not a loop, reduce or row kernel (a matmul,
+  /// an output) reads its values from memory. Its users precede it in the reverse order, so their groups are known.
+  bool computed_alone(NodeId id) const {
+    if (escapes_.count(id)) return true;
+    for (NodeId u : users_[id])
+      if (group_of_[u] < 0 || is_matmul_group(group_of_[u])) return true;
+    return false;
+  }
+
   /// Second phase: merges whole groups where one pass over memory then does the work of two: a reduction with
   /// another over the same elements, with a loop group over its elements (extra outputs), or with a loop group
   /// computed from its results (the per-row epilogue); loop groups of one shape with each other. Row kernels
@@ -178,7 +192,7 @@ class Fusion {
 
   void consider(NodeId p, int group) {
     const ir::Node& n = g_.node(p);
-    if (group_of_[p] >= 0 || n.info().category == OpCategory::Param || n.op == OpKind::constant) return;
+    if (group_of_[p] >= 0 || n.info().category == OpCategory::Param || n.op == OpKind::constant || is_random(n)) return;
     std::string reason = why_not(p, group);
     if (reason.empty()) {
       group_of_[p] = group;
@@ -275,23 +289,31 @@ class Fusion {
     auto body = std::make_shared<ir::Graph>();
     std::map<Value, Value> inner;
     std::vector<Value> operands;
+    // The body's value for an operand from outside: a copy of a constant or of a random op (recomputed here), or
+    // a parameter of the kernel.
+    std::function<Value(Value)> inner_value = [&](Value v) {
+      if (auto found = inner.find(v); found != inner.end()) return found->second;
+      const ir::Node& producer = g_.node(v);
+      Value value;
+      if (producer.op == OpKind::constant) {
+        value = {body->add_typed_node(OpKind::constant, {}, producer.attrs, producer.results, producer.loc), 0};
+      } else if (is_random(producer) && group_of_[v.node] != group) {
+        std::vector<Value> random_operands;
+        for (Value o : producer.operands) random_operands.push_back(inner_value(o));
+        value = {body->add_typed_node(producer.op, random_operands, producer.attrs, producer.results, producer.loc, producer.name), 0};
+      } else {
+        NodeId param = body->add_typed_node(OpKind::input, {}, {}, {g_.type(v)}, SourceLoc{},
+                                            producer.name.empty() ? fmt::format("p{}", operands.size()) : producer.name);
+        body->inputs.push_back(param);
+        operands.push_back(v);
+        value = {param, 0};
+      }
+      inner[v] = value;
+      return value;
+    };
     for (NodeId id : members) {
       ir::Node n = g_.node(id);  // a copy: the body grows, the outer graph does not
-      for (Value& v : n.operands) {
-        if (!inner.count(v)) {
-          const ir::Node& producer = g_.node(v);
-          if (producer.op == OpKind::constant) {
-            inner[v] = {body->add_typed_node(OpKind::constant, {}, producer.attrs, producer.results, producer.loc), 0};
-          } else {
-            NodeId param = body->add_typed_node(OpKind::input, {}, {}, {g_.type(v)}, SourceLoc{},
-                                                producer.name.empty() ? fmt::format("p{}", operands.size()) : producer.name);
-            body->inputs.push_back(param);
-            operands.push_back(v);
-            inner[v] = {param, 0};
-          }
-        }
-        v = inner[v];
-      }
+      for (Value& v : n.operands) v = inner_value(v);
       inner[{id, 0}] = {body->add_typed_node(n.op, n.operands, n.attrs, n.results, n.loc, n.name), 0};
       body->node(inner[{id, 0}].node).from_autodiff = n.from_autodiff;
     }

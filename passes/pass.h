@@ -39,6 +39,9 @@ struct PassContext {
   /// finds the single rewrite that breaks a program.
   std::int64_t rewrite_limit = -1;
 
+  /// modes: lower dropout and the like for training (true) or inference (false).
+  bool training = true;
+
   /// plan-memory: false gives every value bytes of its own, no in-place reuse (the "planning off" baseline).
   bool memory_reuse = true;
   /// plan-memory: whether updates may be computed straight into their state's buffer. Off under nan_guard, so

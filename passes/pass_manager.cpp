@@ -24,6 +24,7 @@ struct PassEntry {
 
 const std::vector<PassEntry>& registry() {
   static const std::vector<PassEntry> kPasses = {
+      {"modes", [] { return std::make_unique<Modes>(); }},
       {"autodiff", [] { return std::make_unique<Autodiff>(); }},
       {"canonicalize", [] { return std::make_unique<Canonicalize>(); }},
       {"cse", [] { return std::make_unique<CommonSubexpressionElimination>(); }},
@@ -36,16 +37,17 @@ const std::vector<PassEntry>& registry() {
   return kPasses;
 }
 
-/// Named levels. O0 is what execution needs (Theano's optimizer=None): gradients expanded, dead code gone.
+/// Named levels. O0 is what execution needs (Theano's optimizer=None): training or inference behaviour chosen,
+/// gradients expanded, dead code gone.
 /// Stabilization runs before autodiff too, so gradients are derived from the stable forms (the gradient of
 /// softplus is a sigmoid; the gradient of log(sigmoid) would divide by an underflowed zero).
 struct Level {
   std::string_view name, pipeline;
 };
 constexpr Level kLevels[] = {
-    {"O0", "autodiff,dce"},
-    {"O1", "stabilize,autodiff,fixpoint<4>(canonicalize,cse),dce,fuse,dce,schedule,plan-memory"},
-    {"O2", "canonicalize,stabilize,autodiff,fixpoint<8>(canonicalize,cse,stabilize),dce,fuse,dce,schedule,plan-memory"},
+    {"O0", "modes,autodiff,dce"},
+    {"O1", "modes,stabilize,autodiff,fixpoint<4>(canonicalize,cse),dce,fuse,dce,schedule,plan-memory"},
+    {"O2", "modes,canonicalize,stabilize,autodiff,fixpoint<8>(canonicalize,cse,stabilize),dce,fuse,dce,schedule,plan-memory"},
 };
 
 /// A parsed pipeline: a list of steps, each a pass or a capped fixed point of a sub-pipeline.

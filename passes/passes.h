@@ -5,6 +5,14 @@
 
 namespace loom::passes {
 
+/// modes (modes.cpp): lowers dropout (and the other ops whose training and inference behaviour differ) for
+/// PassContext::training.
+class Modes final : public Pass {
+ public:
+  std::string_view name() const override { return "modes"; }
+  bool run(ir::Graph& g, PassContext& ctx) override;
+};
+
 /// autodiff (autodiff/autodiff.cpp): replaces every `grad` node with the gradient graph built by reverse
 /// accumulation from the op rules (autodiff/rules.cpp). Inner grads expand first, so grads of grads work.
 class Autodiff final : public Pass {

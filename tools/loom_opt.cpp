@@ -41,6 +41,7 @@ struct Options {
   bool run = false;
   std::string backend = "interpreter";
   bool compare_backends = false;
+  bool training = true;
   bool check_numerics = false;
   std::int64_t bisect_limit = -1;
   std::uint64_t seed = 1;
@@ -112,7 +113,8 @@ bool same_number(double a, double b, DType dtype) {
 int check_numerics(const ir::Graph& before, const ir::Graph& after, const Options& o) {
   ir::Graph reference = before;
   passes::PassContext ctx;
-  passes::run_pipeline(reference, "autodiff", ctx);
+  ctx.training = o.training;
+  passes::run_pipeline(reference, "modes,autodiff", ctx);
   std::vector<Array> want = execute(reference, o), got = execute(after, o);
   int mismatches = 0;
   for (std::size_t i = 0; i < want.size(); ++i) {
@@ -142,6 +144,7 @@ int run(const Options& o) {
   ir::Graph original = g;
   passes::PassContext ctx;
   ctx.rewrite_limit = o.bisect_limit;
+  ctx.training = o.training;
   bool jit = o.compare_backends || (o.run && o.backend == "jit");
   std::string pipeline = passes::resolve_pipeline(o.passes);
   // The JIT runs a memory plan: as compile() does, a pipeline without one gets it last.
@@ -196,8 +199,11 @@ int main(int argc, char** argv) {
   app.add_flag("--check-numerics", o.check_numerics,
                "fail unless the interpreter gives the same outputs before and after the passes");
   app.add_option("--seed", o.seed, "seed for random parameter values");
+  bool inference = false;
+  app.add_flag("--inference", inference, "lower dropout and its kin for inference (the modes pass), not training");
   app.add_option("--value", o.values, "NAME=v1,v2,... (or one value to fill) for an input or state parameter");
   CLI11_PARSE(app, argc, argv);
+  o.training = !inference;
   try {
     return run(o);
   } catch (const Error& e) {

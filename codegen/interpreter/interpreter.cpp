@@ -18,18 +18,24 @@ Array evaluate(const ir::Node& n, interp::Operands in, interp::Arithmetic& arith
         value = with_math<double>(arithmetic, n.results[0].dtype, [&](auto& s) { return s.constant(value); });
       return Array::full(n.results[0].shape, value, n.results[0].dtype);
     }
-    case ir::OpCategory::Elementwise: return interp::elementwise(n, in, arithmetic);
+    case ir::OpCategory::Elementwise:
+      if (n.info().has(ir::trait::Random)) return interp::random_uniform(n, in);
+      return interp::elementwise(n, in, arithmetic);
     case ir::OpCategory::Reduction: return interp::reduction(n, in, arithmetic);
     case ir::OpCategory::Normalize: return interp::normalize(n, in, arithmetic);
     case ir::OpCategory::Contraction: return interp::matmul(n, in, arithmetic);
     case ir::OpCategory::Layout: return interp::layout(n, in);
     case ir::OpCategory::Loss: return interp::softmax_cross_entropy(n, in, arithmetic);
     case ir::OpCategory::Param:
-    case ir::OpCategory::Kernel:  // run by the Interpreter with its nested executable
-    case ir::OpCategory::Meta: break;
+    case ir::OpCategory::Kernel: break;  // the caller's values; a nested executable
+    case ir::OpCategory::Meta:
+      raise(n.loc, "interpreter: cannot execute {} ({} nodes are expanded by the autodiff pass)", ir::op_name(n.op),
+            ir::op_name(n.op));
+    case ir::OpCategory::Mode:
+      raise(n.loc, "interpreter: cannot execute {} (the modes pass lowers it for training or inference first)",
+            ir::op_name(n.op));
   }
-  raise(n.loc, "interpreter: cannot execute {} here ({} nodes are expanded by the autodiff pass)", ir::op_name(n.op),
-        ir::op_name(n.op));
+  raise(n.loc, "interpreter: cannot execute {} here", ir::op_name(n.op));
 }
 
 class Interpreter final : public Executable {

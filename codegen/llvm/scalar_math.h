@@ -5,6 +5,7 @@
 /// to glibc's libmvec. Only `accumulate` may reassociate (a row's sum in vector partial sums).
 
 #include <cstdint>
+#include <utility>
 
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Module.h>
@@ -67,6 +68,21 @@ struct LlvmMath {
       fn->setDoesNotAccessMemory();  // errno is never read (-fno-math-errno): the vectorizer may map the call
     }
     return b.CreateCall(f, {x});
+  }
+};
+
+/// ir/random_semantics.h's word algebra over i32 LLVM values (Philox inside kernels).
+struct LlvmWords {
+  using V = llvm::Value*;
+
+  llvm::IRBuilder<>& b;
+
+  V constant(std::uint32_t v) { return b.getInt32(v); }
+  V add(V x, V y) { return b.CreateAdd(x, y); }
+  V xor_(V x, V y) { return b.CreateXor(x, y); }
+  std::pair<V, V> mul_wide(V x, V y) {
+    V product = b.CreateMul(b.CreateZExt(x, b.getInt64Ty()), b.CreateZExt(y, b.getInt64Ty()));
+    return {b.CreateTrunc(b.CreateLShr(product, 32), b.getInt32Ty()), b.CreateTrunc(product, b.getInt32Ty())};
   }
 };
 

@@ -155,6 +155,7 @@ Outcome check_seed(std::uint64_t seed) {
   std::vector<std::string> names = s32.output_names;
   names.push_back("w after the update");
   names.push_back("s after the update");
+  names.push_back("the step counter after the call");
   Outcome outcome;
   std::string context = fmt::format("graph seed {} ({}); replay with LOOM_GRAPH_SEED={}", seed, s32.summary, seed);
   for (const Candidate& c : candidates)

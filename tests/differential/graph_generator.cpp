@@ -29,7 +29,13 @@ GeneratedStep GraphGenerator::build(Graph& g) {
   weight_ = g.shared("w", initial_weight.astype(dtype_));
   pool_.assign(result.inputs.begin(), result.inputs.end() - 1);
   std::int64_t steps = uniform(5, 14);
-  for (std::int64_t s = 0; s < steps; ++s) pool_.push_back(step());
+  for (std::int64_t s = 0; s < steps; ++s) {
+    pool_.push_back(step());
+    if (std::uniform_int_distribution<int>(0, 7)(dropout_rng_) == 0) {
+      ops_.push_back("dropout");
+      pool_.back() = dropout(pool_.back(), 0.25);
+    }
+  }
   Tensor last = pool_.back();
 
   // Returned beside the cost: the last value and up to two earlier intermediates (their kernels get more outputs).
@@ -57,7 +63,8 @@ GeneratedStep GraphGenerator::build(Graph& g) {
   Array initial_state = Array::uniform(last.shape(), -1.0, 1.0, seed_ * 3 + 2, DType::f32);
   Tensor state = g.shared("s", initial_state.astype(dtype_));
   result.updates = {{weight_, weight_ - 0.05f * gradients.back()}, {state, state * 0.5f + last}};
-  result.shared = {{weight_, initial_weight.astype(dtype_)}, {state, initial_state.astype(dtype_)}};
+  result.shared = {{weight_, initial_weight.astype(dtype_)}, {state, initial_state.astype(dtype_)},
+                   {g.random_step(), Array::scalar(0.0)}};  // each run draws the same dropout masks
   result.summary = fmt::format("{}x{}, {} steps: {}", m, k, steps, fmt::join(ops_, ", "));
   return result;
 }

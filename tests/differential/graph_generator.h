@@ -2,7 +2,7 @@
 /// Random training steps for differential testing: elementwise chains, broadcasts of every kind ([M,K] with [1,K],
 /// [M,1], [K] and scalars), reductions (sum, mean, max, min, logsumexp; kept, dropped or broadcast back),
 /// softmax and log_softmax over either axis (rows of length 1 included), layout ops, matmuls, a softmax
-/// cross-entropy on integer labels, several intermediate values returned beside the cost (multi-output kernels),
+/// cross-entropy on integer labels, dropout (its mask recomputed in the backward kernels), several intermediate values returned beside the cost (multi-output kernels),
 /// the gradient of every input and of a shared weight, and state updates (in-place candidates).
 ///
 /// The same seed builds the same graph in any dtype, so an f32 graph can be judged against its f64 twin.
@@ -31,7 +31,7 @@ struct GeneratedStep {
 
 class GraphGenerator {
  public:
-  GraphGenerator(std::uint64_t seed, DType dtype) : rng_(seed), dtype_(dtype), seed_(seed) {}
+  GraphGenerator(std::uint64_t seed, DType dtype) : rng_(seed), dropout_rng_(seed ^ 0x9E3779B97F4A7C15ull), dtype_(dtype), seed_(seed) {}
 
   /// Records one training step into `g`.
   GeneratedStep build(Graph& g);
@@ -54,6 +54,9 @@ class GraphGenerator {
   float scalar() { return static_cast<float>(uniform(1, 9)) * 0.1f; }
 
   std::mt19937_64 rng_;
+  /// Whether a step's value goes through dropout: a stream of its own, so the rest of a seed's graph stays as it
+  /// was before dropout joined the generator.
+  std::mt19937_64 dropout_rng_;
   DType dtype_;
   std::uint64_t seed_;
   std::int64_t rows_ = 0, cols_ = 0;
