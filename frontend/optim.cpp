@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "loom/frontend/parameters.h"
+
 namespace loom::optim {
 
 Hyper::Hyper(const Tensor& shared) : shared_(shared) {
@@ -25,19 +27,9 @@ class Step {
  public:
   Step(std::string_view optimizer, const std::vector<Tensor>& params, const std::vector<Tensor>& grads, SrcLoc where)
       : optimizer_(optimizer), params_(params), grads_(grads), loc_(SourceLoc::from(where)) {
-    if (params.empty()) raise(loc_, "optim::{}: no parameters", optimizer);
     if (params.size() != grads.size())
       raise(loc_, "optim::{}: {} parameters but {} gradients", optimizer, params.size(), grads.size());
-    graph_ = params[0].defined() ? dynamic_cast<Graph*>(params[0].graph()) : nullptr;
-    for (std::size_t k = 0; k < params.size(); ++k) {
-      const Tensor &p = params[k], &g = grads[k];
-      if (!p.defined() || p.graph() != graph_ || !graph_ || p.node().op != ir::OpKind::state)
-        raise(loc_, "optim::{}: parameter {} is not a shared variable of the parameters' graph", optimizer, k);
-      if (!is_float(p.dtype())) raise(loc_, "optim::{}: parameter '{}' is {}, not a float tensor", optimizer, p.name(), p.type().str());
-      if (!g.defined() || g.graph() != graph_ || g.type() != p.type())
-        raise(loc_, "optim::{}: the gradient of '{}' ({}) is {}; it must have the parameter's type", optimizer, p.name(),
-              p.type().str(), g.defined() ? g.type().str() : "an empty Tensor");
-    }
+    graph_ = &frontend::parameters_graph(fmt::format("optim::{}", optimizer), params, grads, loc_);
   }
 
   std::size_t size() const { return params_.size(); }
@@ -50,12 +42,12 @@ class Step {
   Tensor slot(std::size_t k, std::string_view suffix, double initial) {
     const Tensor& p = params_[k];
     std::string base = fmt::format("{}.{}", p.name().empty() ? fmt::format("param{}", k) : p.name(), suffix);
-    return graph_->shared(unused_name(base), Array::full(p.shape(), initial, p.dtype()));
+    return graph_->shared(frontend::unused_state_name(*graph_, base), Array::full(p.shape(), initial, p.dtype()));
   }
 
   /// The step counter t, a shared f64 scalar starting at 0: returns t + 1 (this step's number) and updates t.
   Expr step_number() {
-    Tensor t = graph_->shared(unused_name(optimizer_ + ".step"), Array::scalar(0.0));
+    Tensor t = graph_->shared(frontend::unused_state_name(*graph_, optimizer_ + ".step"), Array::scalar(0.0));
     Expr next = t + 1.0;
     updates.push_back({t, next});
     return next;
@@ -66,17 +58,6 @@ class Step {
   Updates updates;
 
  private:
-  std::string unused_name(const std::string& base) const {
-    auto taken = [&](const std::string& name) {
-      for (ir::NodeId id : graph_->state)
-        if (graph_->node(id).name == name) return true;
-      return false;
-    };
-    std::string name = base;
-    for (int k = 1; taken(name); ++k) name = fmt::format("{}.{}", base, k);
-    return name;
-  }
-
   std::string optimizer_;
   const std::vector<Tensor>& params_;
   const std::vector<Tensor>& grads_;

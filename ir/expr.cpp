@@ -277,12 +277,24 @@ Expr constant(ir::Graph& g, double value, TensorType type, SrcLoc loc) {
                             0});
 }
 
-Expr random_uniform(const Expr& step, TensorType type, std::uint64_t seed, std::uint32_t stream, SrcLoc loc) {
+namespace {
+
+Expr random(OpKind op, const Expr& step, TensorType type, std::uint64_t seed, std::uint32_t stream, SrcLoc loc) {
   ir::Attrs attrs{{"shape", type.shape},
                   {"dtype", std::string(to_string(type.dtype))},
                   {"seed", static_cast<std::int64_t>(seed)},
                   {"stream", static_cast<std::int64_t>(stream)}};
-  return build(OpKind::random_uniform, {step}, std::move(attrs), SourceLoc::from(loc));
+  return build(op, {step}, std::move(attrs), SourceLoc::from(loc));
+}
+
+}  // namespace
+
+Expr random_uniform(const Expr& step, TensorType type, std::uint64_t seed, std::uint32_t stream, SrcLoc loc) {
+  return random(OpKind::random_uniform, step, std::move(type), seed, stream, loc);
+}
+
+Expr random_normal(const Expr& step, TensorType type, std::uint64_t seed, std::uint32_t stream, SrcLoc loc) {
+  return random(OpKind::random_normal, step, std::move(type), seed, stream, loc);
 }
 
 Expr full_like(const Expr& x, double value, SrcLoc loc) {

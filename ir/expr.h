@@ -147,6 +147,9 @@ Expr softmax_cross_entropy_rows(const Expr& logits, const Expr& labels, SrcLoc l
 /// `step`, `stream`, the element's position): ir/random_semantics.h. Random ops (dropout, ...) lower to it.
 Expr random_uniform(const Expr& step, TensorType type, std::uint64_t seed, std::uint32_t stream,
                     SrcLoc loc = SrcLoc::current());
+/// Standard normal numbers, keyed the same way (Box-Muller on two words of the Philox block).
+Expr random_normal(const Expr& step, TensorType type, std::uint64_t seed, std::uint32_t stream,
+                   SrcLoc loc = SrcLoc::current());
 
 /// A tensor of x's type (or dtype and shape) with every element `value`.
 Expr full_like(const Expr& x, double value, SrcLoc loc = SrcLoc::current());

@@ -6,11 +6,14 @@
 /// with plain 32-bit integers (PlainWords), the emitter with i32 LLVM values.
 ///
 /// A word algebra W provides: V (a 32-bit word); constant(uint32) -> V; add xor (V, V) -> V (mod 2^32);
-/// mul_wide(V, V) -> {high word, low word} of the 64-bit product.
+/// mul_wide(V, V) -> {high word, low word} of the 64-bit product; as_double(V) -> the word as a number of the
+/// scalar algebra S (scalar_semantics.h, over doubles) the values are computed in.
 
 #include <array>
 #include <cstdint>
 #include <utility>
+
+#include "loom/ir/op_table.h"
 
 namespace loom::ir {
 
@@ -31,21 +34,29 @@ constexpr Words4<W> philox4x32(W& w, Words4<W> counter, std::array<typename W::V
   return counter;
 }
 
-/// The random word of element `element` (its row-major position in the op's shape) of the random op numbered
-/// `stream` in its graph, at step `step` of the graph's counter, for `seed`: the first word of the Philox block
-/// counter = (element, step, stream), key = seed.
-template <class W>
-constexpr typename W::V random_word(W& w, std::uint64_t seed, std::uint32_t stream, typename W::V element_low,
-                          typename W::V element_high, typename W::V step) {
-  Words4<W> counter{element_low, element_high, step, w.constant(stream)};
-  return philox4x32(w, counter, {w.constant(static_cast<std::uint32_t>(seed)), w.constant(static_cast<std::uint32_t>(seed >> 32))})[0];
-}
-
 /// A uniform number in (0, 1] from a random word given as a number (never 0, so log of it is finite; exact in
 /// double). S is a scalar algebra (scalar_semantics.h) over doubles.
 template <class S>
 typename S::V uniform_from_word(S& s, typename S::V word) {
   return s.mul(s.add(word, s.constant(1.0)), s.constant(0x1p-32));
+}
+
+/// Element `element` (its row-major position in the op's shape) of random op `op`, the op numbered `stream` in its
+/// graph, at step `step` of the graph's counter, for `seed`: from the Philox block with counter (element, step,
+/// stream) and key seed.
+///   random_uniform  (w₀ + 1)·2⁻³², in (0, 1]
+///   random_normal   √(−2·ln u₀)·cos(2π·u₁) with uᵢ = (wᵢ + 1)·2⁻³² (Box & Muller 1958), standard normal
+template <class W, class S>
+typename S::V random_value(OpKind op, W& w, S& s, std::uint64_t seed, std::uint32_t stream, typename W::V element_low,
+                           typename W::V element_high, typename W::V step) {
+  Words4<W> counter{element_low, element_high, step, w.constant(stream)};
+  Words4<W> block = philox4x32(
+      w, counter, {w.constant(static_cast<std::uint32_t>(seed)), w.constant(static_cast<std::uint32_t>(seed >> 32))});
+  typename S::V u0 = uniform_from_word(s, w.as_double(block[0]));
+  if (op != OpKind::random_normal) return u0;
+  typename S::V u1 = uniform_from_word(s, w.as_double(block[1]));
+  constexpr double kTwoPi = 6.283185307179586476925286766559;
+  return s.mul(s.sqrt(s.mul(s.constant(-2.0), s.log(u0))), s.cos(s.mul(s.constant(kTwoPi), u1)));
 }
 
 /// The word algebra over plain 32-bit integers.
@@ -58,6 +69,7 @@ struct PlainWords {
     std::uint64_t product = std::uint64_t{a} * b;
     return {static_cast<V>(product >> 32), static_cast<V>(product)};
   }
+  constexpr double as_double(V a) const { return static_cast<double>(a); }
 };
 
 }  // namespace loom::ir

@@ -6,7 +6,7 @@
 /// S provides: types V (a number) and B (a truth value); constant(double); add sub mul div pow; neg exp expm1 log
 /// log1p sqrt tanh abs; lt le gt ge eq ne (V, V -> B); select(B, V, V); from_bool(B) -> V (1 or 0);
 /// is_true(V) -> B (V != 0). Reductions and rows (reduce_semantics.h) also use any, accumulate and
-/// exp_nonpositive.
+/// exp_nonpositive; random numbers (random_semantics.h) cos.
 
 #include <cmath>
 #include <span>
@@ -90,6 +90,7 @@ struct PlainMath {
   V log1p(V a) { return std::log1p(a); }
   V sqrt(V a) { return std::sqrt(a); }
   V tanh(V a) { return std::tanh(a); }
+  V cos(V a) { return std::cos(a); }
   V abs(V a) { return std::fabs(a); }
   B lt(V a, V b) { return a < b; }
   B le(V a, V b) { return a <= b; }

@@ -19,7 +19,7 @@ Array evaluate(const ir::Node& n, interp::Operands in, interp::Arithmetic& arith
       return Array::full(n.results[0].shape, value, n.results[0].dtype);
     }
     case ir::OpCategory::Elementwise:
-      if (n.info().has(ir::trait::Random)) return interp::random_uniform(n, in);
+      if (n.info().has(ir::trait::Random)) return interp::random(n, in);
       return interp::elementwise(n, in, arithmetic);
     case ir::OpCategory::Reduction: return interp::reduction(n, in, arithmetic);
     case ir::OpCategory::Normalize: return interp::normalize(n, in, arithmetic);

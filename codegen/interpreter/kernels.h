@@ -19,8 +19,8 @@ Array normalize(const ir::Node& n, Operands in, Arithmetic& arithmetic);
 Array softmax_cross_entropy(const ir::Node& n, Operands in, Arithmetic& arithmetic);
 Array matmul(const ir::Node& n, Operands in, Arithmetic& arithmetic);
 Array layout(const ir::Node& n, Operands in);
-/// random_uniform: Philox words by element position (ir/random_semantics.h), never perturbed.
-Array random_uniform(const ir::Node& n, Operands in);
+/// random_uniform, random_normal: Philox by element position (ir/random_semantics.h), never perturbed.
+Array random(const ir::Node& n, Operands in);
 
 /// Calls fn(flat output index, offsets) for every element of `shape` in row-major order, where offsets[k] is
 /// the element offset into operand k given its per-axis strides.

@@ -4,7 +4,7 @@
 
 namespace loom::codegen::interp {
 
-Array random_uniform(const ir::Node& n, Operands in) {
+Array random(const ir::Node& n, Operands in) {
   const TensorType& type = n.results[0];
   Array out(type.dtype, type.shape);
   auto seed = static_cast<std::uint64_t>(n.attrs.get_int("seed"));
@@ -14,9 +14,8 @@ Array random_uniform(const ir::Node& n, Operands in) {
   ir::PlainMath<double> math;
   for (std::int64_t i = 0; i < out.size(); ++i) {
     auto element = static_cast<std::uint64_t>(i);
-    std::uint32_t word = ir::random_word(words, seed, stream, static_cast<std::uint32_t>(element),
-                                         static_cast<std::uint32_t>(element >> 32), step);
-    out.set(i, ir::uniform_from_word(math, static_cast<double>(word)));
+    out.set(i, ir::random_value(n.op, words, math, seed, stream, static_cast<std::uint32_t>(element),
+                                static_cast<std::uint32_t>(element >> 32), step));
   }
   return out;
 }

@@ -79,7 +79,8 @@ void add_vector_variants(llvm::TargetLibraryInfoImpl& tlii, VectorLibrary librar
     int arity;
   };
   constexpr Function kFunctions[] = {{"exp", "llvm.exp", 1},   {"log", "llvm.log", 1}, {"pow", "llvm.pow", 2},
-                                     {"tanh", nullptr, 1},     {"log1p", nullptr, 1},  {"expm1", nullptr, 1}};
+                                     {"tanh", nullptr, 1},     {"log1p", nullptr, 1},  {"expm1", nullptr, 1},
+                                     {"cos", "llvm.cos", 1}};
   // VecDesc holds StringRefs: the strings live as long as the process (one table per library and ISA).
   static std::map<std::pair<int, bool>, std::pair<std::deque<std::string>, std::vector<llvm::VecDesc>>> tables;
   auto& [names, descriptors] = tables[{static_cast<int>(library), avx512}];

@@ -418,7 +418,7 @@ class KernelEmitter {
         result = layout(n, at);
         break;
       case ir::OpCategory::Elementwise:
-        result = n.info().has(ir::trait::Random) ? random_uniform(n, at) : elementwise(n, at);
+        result = n.info().has(ir::trait::Random) ? random(n, at) : elementwise(n, at);
         break;
       default:
         raise(n.loc, "llvm backend: {} is computed only as a root of its kernel", ir::op_name(n.op));
@@ -445,17 +445,18 @@ class KernelEmitter {
     return result;
   }
 
-  /// random_uniform's element `at`: Philox keyed by its position (ir/random_semantics.h), the same bits as the
+  /// A random op's element `at`: Philox keyed by its position (ir/random_semantics.h), the same bits as the
   /// interpreter's, whatever kernel it was copied into.
-  llvm::Value* random_uniform(const ir::Node& n, const Index& at) {
+  llvm::Value* random(const ir::Node& n, const Index& at) {
     llvm::Value* element = ir::flatten(ix_, n.results[0].shape, at);
     llvm::Value* step = b_.CreateTrunc(b_.CreateFPToUI(emit(n.operands[0], {}), b_.getInt64Ty()), b_.getInt32Ty());
     LlvmWords words{b_};
-    llvm::Value* word = ir::random_word(words, static_cast<std::uint64_t>(n.attrs.get_int("seed")),
-                                        static_cast<std::uint32_t>(n.attrs.get_int("stream")), b_.CreateTrunc(element, b_.getInt32Ty()),
-                                        b_.CreateTrunc(b_.CreateLShr(element, 32), b_.getInt32Ty()), step);
     LlvmMath math{b_, module_, b_.getDoubleTy()};
-    return from_compute(ir::uniform_from_word(math, b_.CreateUIToFP(word, b_.getDoubleTy())), n.results[0].dtype);
+    llvm::Value* value = ir::random_value(n.op, words, math, static_cast<std::uint64_t>(n.attrs.get_int("seed")),
+                                          static_cast<std::uint32_t>(n.attrs.get_int("stream")),
+                                          b_.CreateTrunc(element, b_.getInt32Ty()),
+                                          b_.CreateTrunc(b_.CreateLShr(element, 32), b_.getInt32Ty()), step);
+    return from_compute(value, n.results[0].dtype);
   }
 
   llvm::Value* elementwise(const ir::Node& n, const Index& at) {

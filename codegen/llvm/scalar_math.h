@@ -33,6 +33,7 @@ struct LlvmMath {
   V log(V x) { return b.CreateUnaryIntrinsic(llvm::Intrinsic::log, x); }
   V sqrt(V x) { return b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x); }
   V abs(V x) { return b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x); }
+  V cos(V x) { return b.CreateUnaryIntrinsic(llvm::Intrinsic::cos, x); }
   V expm1(V x) { return libm("expm1", x); }
   V log1p(V x) { return libm("log1p", x); }
   V tanh(V x) { return libm("tanh", x); }
@@ -84,6 +85,7 @@ struct LlvmWords {
     V product = b.CreateMul(b.CreateZExt(x, b.getInt64Ty()), b.CreateZExt(y, b.getInt64Ty()));
     return {b.CreateTrunc(b.CreateLShr(product, 32), b.getInt32Ty()), b.CreateTrunc(product, b.getInt32Ty())};
   }
+  V as_double(V x) { return b.CreateUIToFP(x, b.getDoubleTy()); }
 };
 
 /// ir/index_semantics.h's index algebra over i64 LLVM values (divisions only ever see non-negative dividends).

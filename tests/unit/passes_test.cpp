@@ -175,6 +175,7 @@ TEST_CASE("every op in the table prints and parses back identically") {
   cases.push_back({"stop_gradient", {{3}}, [](Graph&, const std::vector<Tensor>& x) { return stop_gradient(x[0]) * x[0]; }});
   // Nor do random ops: dropout, recorded, and random_uniform, its lowering inside the compiled kernels.
   cases.push_back({"dropout", {{3, 4}}, [](Graph&, const std::vector<Tensor>& x) { return dropout(x[0], 0.5); }});
+  cases.push_back({"gradient noise", {{3, 4}}, [](Graph&, const std::vector<Tensor>& x) { return transform::gradient_noise({x[0]}, 0.1)[0]; }});
   for (const testing::OpCase& c : cases) {
     Graph g;
     std::vector<Tensor> x;
