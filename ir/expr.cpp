@@ -271,6 +271,46 @@ Expr softmax_cross_entropy(const Expr& logits, const Expr& labels, SrcLoc loc) {
   return mean(softmax_cross_entropy_rows(logits, labels, loc), {}, false, loc);
 }
 
+Expr softmax_cross_entropy(const Expr& logits, const Expr& labels, double label_smoothing, SrcLoc loc) {
+  SourceLoc at = SourceLoc::from(loc);
+  if (!(label_smoothing >= 0 && label_smoothing < 1))
+    raise(at, "softmax_cross_entropy: label smoothing {} is not in [0, 1)", label_smoothing);
+  ir::LocationOverride here(graph_of(logits, "softmax_cross_entropy", at), at);
+  Expr hard = softmax_cross_entropy_rows(logits, labels, loc);
+  if (label_smoothing == 0) return mean(hard);
+  // −mean_k log p_k = logsumexp(x) − mean_k x_k: the uniform target's cross-entropy, stable for any logits.
+  Expr uniform = logsumexp(logits, -1) - mean(logits, -1);
+  return mean(hard * (1.0 - label_smoothing) + uniform * label_smoothing);
+}
+
+Expr mixup_cross_entropy(const Expr& logits, const Expr& labels_a, const Expr& labels_b, const Expr& lambda, SrcLoc loc) {
+  SourceLoc at = SourceLoc::from(loc);
+  ir::LocationOverride here(graph_of(logits, "mixup_cross_entropy", at), at);
+  if (!lambda.shape().empty()) raise(at, "mixup_cross_entropy: lambda is {}, not a scalar", lambda.type().str());
+  return lambda * softmax_cross_entropy(logits, labels_a) + (1.0 - lambda) * softmax_cross_entropy(logits, labels_b);
+}
+
+Moments moments(const Expr& x, Axes axes, SrcLoc loc) {
+  ir::LocationOverride at(graph_of(x, "moments", SourceLoc::from(loc)), SourceLoc::from(loc));
+  Expr wide = x.dtype() == DType::f64 ? x : cast(x, DType::f64);
+  Expr mean_wide = mean(wide, axes, true), squares = mean(square(wide), axes, true);
+  Expr variance_wide = maximum(squares - square(mean_wide), 0.0);  // rounding may leave a tiny negative
+  auto narrow = [&](const Expr& v) { return v.dtype() == x.dtype() ? v : cast(v, x.dtype()); };
+  return {narrow(mean_wide), narrow(variance_wide)};
+}
+
+Expr layer_norm(const Expr& x, const Expr& gamma, const Expr& beta, double eps, SrcLoc loc) {
+  ir::LocationOverride at(graph_of(x, "layer_norm", SourceLoc::from(loc)), SourceLoc::from(loc));
+  if (x.rank() == 0) raise(SourceLoc::from(loc), "layer_norm: x is a scalar ({}); it normalizes over the last axis", x.type().str());
+  Moments m = moments(x, -1, loc);
+  return gamma * ((x - m.mean) * rsqrt(m.variance + eps)) + beta;
+}
+
+Expr prelu(const Expr& x, const Expr& alpha, SrcLoc loc) {
+  ir::LocationOverride at(graph_of(x, "prelu", SourceLoc::from(loc)), SourceLoc::from(loc));
+  return where(x > 0.0, x, alpha * x);
+}
+
 Expr constant(ir::Graph& g, double value, TensorType type, SrcLoc loc) {
   return Expr(&g, ir::Value{g.add_typed_node(OpKind::constant, {}, {{"value", value}}, {std::move(type)},
                                              SourceLoc::from(loc)),

@@ -142,6 +142,12 @@ Expr binary_cross_entropy(const Expr& p, const Expr& target, SrcLoc loc = SrcLoc
 Expr softmax_cross_entropy(const Expr& logits, const Expr& labels, SrcLoc loc = SrcLoc::current());
 /// The per-row loss that softmax_cross_entropy averages (the op itself).
 Expr softmax_cross_entropy_rows(const Expr& logits, const Expr& labels, SrcLoc loc = SrcLoc::current());
+/// With label smoothing ε (Szegedy et al. 2016): the cross-entropy against (1 − ε)·one_hot(label) + ε/K over K
+/// classes, i.e. (1 − ε)·(−log p_label) + ε·(logsumexp(x) − mean(x)), averaged over rows.
+Expr softmax_cross_entropy(const Expr& logits, const Expr& labels, double label_smoothing, SrcLoc loc = SrcLoc::current());
+/// The loss of a mixup batch (Zhang et al. 2018): λ·CE(labels_a) + (1 − λ)·CE(labels_b), λ a scalar (an input).
+Expr mixup_cross_entropy(const Expr& logits, const Expr& labels_a, const Expr& labels_b, const Expr& lambda,
+                         SrcLoc loc = SrcLoc::current());
 
 /// Uniform numbers in (0, 1] of `type`, one per element, from Philox keyed by (seed, the value of the step counter
 /// `step`, `stream`, the element's position): ir/random_semantics.h. Random ops (dropout, ...) lower to it.
@@ -150,6 +156,20 @@ Expr random_uniform(const Expr& step, TensorType type, std::uint64_t seed, std::
 /// Standard normal numbers, keyed the same way (Box-Muller on two words of the Philox block).
 Expr random_normal(const Expr& step, TensorType type, std::uint64_t seed, std::uint32_t stream,
                    SrcLoc loc = SrcLoc::current());
+
+// Normalization and parametric activations, composed of the ops above.
+/// The mean and the (biased) variance of x over `axes`, kept as size-1 dimensions, in one pass: E[x²] − E[x]²,
+/// both summed in f64 (x is cast first, so the difference does not cancel in f32), returned in x's dtype.
+struct Moments {
+  Expr mean, variance;
+};
+Moments moments(const Expr& x, Axes axes, SrcLoc loc = SrcLoc::current());
+/// Layer normalization (Ba et al. 2016) over the last axis: γ·(x − μ)/√(σ² + eps) + β with each row's μ and σ²;
+/// γ and β broadcast to x (usually one per feature).
+Expr layer_norm(const Expr& x, const Expr& gamma, const Expr& beta, double eps = 1e-5, SrcLoc loc = SrcLoc::current());
+/// Parametric ReLU (He et al. 2015): x where x > 0, else α·x; α broadcasts to x (one slope, or one per feature) and
+/// is learned like any weight.
+Expr prelu(const Expr& x, const Expr& alpha, SrcLoc loc = SrcLoc::current());
 
 /// A tensor of x's type (or dtype and shape) with every element `value`.
 Expr full_like(const Expr& x, double value, SrcLoc loc = SrcLoc::current());

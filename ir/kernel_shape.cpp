@@ -143,9 +143,12 @@ std::optional<std::string> find_epilogue(const Graph& g, std::span<const NodeId>
     if (k.kind == KernelKind::row)
       return fmt::format("{} reads the result of {}, which a row kernel returns as it is", named(g, id),
                          named(g, k.roots[0]));
-    if (n.info().category != OpCategory::Elementwise || num_elements(n.results[0].shape) != k.rows)
+    // A reshape keeps every element at its row-major position, so at row r it reads row r: the emitter's
+    // per-row values (a root's result is the current row's) stay right. Other layout ops move elements.
+    bool per_row_op = n.info().category == OpCategory::Elementwise || n.op == OpKind::reshape;
+    if (!per_row_op || num_elements(n.results[0].shape) != k.rows)
       return fmt::format(
-          "{} reads a reduction's result, so it is computed once per row: it must be elementwise "
+          "{} reads a reduction's result, so it is computed once per row: it must be elementwise (or a reshape) "
           "with one element per row ({}), not {}",
           named(g, id), k.rows, n.results[0].str());
     k.epilogue.insert(id);

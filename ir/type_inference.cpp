@@ -79,6 +79,35 @@ Shape broadcast_all(const Typing& t) {
 }
 
 /// The graph's step counter: random ops and the ops that lower to them read it.
+void require_step_counter(const Typing& t, std::size_t i);
+
+/// The ops the modes pass lowers for training or inference: their result is x's type.
+TensorType mode(const Typing& t) {
+  t.require_float(0);
+  switch (t.op) {
+    case OpKind::dropout: {
+      require_step_counter(t, 1);
+      double rate = t.attrs.get_float("rate");
+      if (!(rate >= 0.0 && rate < 1.0)) t.fail("rate {} is not in [0, 1)", rate);
+      break;
+    }
+    case OpKind::rrelu: {
+      require_step_counter(t, 1);
+      double lower = t.attrs.get_float("lower"), upper = t.attrs.get_float("upper");
+      if (!(0.0 <= lower && lower <= upper && upper < 1.0)) t.fail("slopes [{}, {}] are not 0 <= lower <= upper < 1", lower, upper);
+      break;
+    }
+    default:  // batch_norm: every statistic, scale and shift broadcasts to x
+      for (std::size_t i = 1; i < t.operands.size(); ++i) {
+        t.require_same_dtype(0, i);
+        if (broadcast_shapes(t.in(0).shape, t.in(i).shape) != t.in(0).shape)
+          t.fail("operand {} ({}) does not broadcast to x ({})", i, t.in(i).str(), t.in(0).str());
+      }
+      if (!(t.attrs.get_float("eps") > 0.0)) t.fail("eps {} is not positive", t.attrs.get_float("eps"));
+  }
+  return t.in(0);
+}
+
 void require_step_counter(const Typing& t, std::size_t i) {
   if (t.in(i).dtype != DType::f64 || !t.in(i).shape.empty())
     t.fail("operand {} is the step counter, an f64 scalar, not {}", i, t.in(i).str());
@@ -315,13 +344,8 @@ std::vector<TensorType> infer_types(const Graph& g, OpKind op, const std::vector
       return kernel(t, body);
     case OpCategory::Meta:
       return grad(t);
-    case OpCategory::Mode: {  // dropout(x, step) {rate}
-      t.require_float(0);
-      require_step_counter(t, 1);
-      double rate = attrs.get_float("rate");
-      if (!(rate >= 0.0 && rate < 1.0)) t.fail("rate {} is not in [0, 1)", rate);
-      return {t.in(0)};
-    }
+    case OpCategory::Mode:
+      return {mode(t)};
   }
   t.fail("unknown op category");
 }

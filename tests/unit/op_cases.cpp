@@ -148,6 +148,18 @@ std::vector<OpCase> all_op_cases() {
     return x[0].rank() == 3 ? log_softmax(x[0], 0) : log_softmax(x[0], -1);
   });
 
+  // Normalization and parametric activations (batch_norm in training: the batch's statistics).
+  add_shaped(c, "batch_norm", {{{8, 3}, {3}, {3}}, {{5, 2, 3, 4}, {2}, {2}}, {{2, 1}, {1}, {1}}}, [](Graph& g, X x) {
+    std::int64_t features = x[0].shape()[1];
+    Tensor mean = g.shared("running_mean", Array::zeros({features}, x[0].dtype()));
+    Tensor var = g.shared("running_var", Array::full({features}, 1.0, x[0].dtype()));
+    return batch_norm(x[0], x[1], x[2], mean, var);
+  });
+  add_shaped(c, "layer_norm", {{{4, 6}, {6}, {6}}, {{2, 3, 5}, {5}, {5}}, {{3, 2}, {1}, {1}}},
+             [](Graph&, X x) { return layer_norm(x[0], x[1], x[2]); });
+  add_shaped(c, "prelu", {{{4, 5}, {5}}, {{3, 4}, {}}, {{2, 3, 4}, {4}}}, [](Graph&, X x) { return prelu(x[0], x[1]); },
+             Domain::away_from_zero);
+
   // Losses.
   add_shaped(c, "mse", {{{3, 4}, {3, 4}}, {{7}, {7}}, {{5, 1}, {1, 3}}},
              [](Graph&, X x) { return mse(x[0], x[1]); });
@@ -158,6 +170,10 @@ std::vector<OpCase> all_op_cases() {
                Shape rows(x[0].shape().begin(), x[0].shape().end() - 1);
                return softmax_cross_entropy(x[0], labels(g, num_elements(rows), x[0].shape().back(), rows));
              });
+  add_shaped(c, "softmax_cross_entropy with label smoothing", {{{4, 3}}, {{2, 3, 4}}, {{1, 5}}}, [](Graph& g, X x) {
+    Shape rows(x[0].shape().begin(), x[0].shape().end() - 1);
+    return softmax_cross_entropy(x[0], labels(g, num_elements(rows), x[0].shape().back(), rows), 0.1);
+  });
   return c;
 }
 

@@ -176,6 +176,7 @@ TEST_CASE("every op in the table prints and parses back identically") {
   // Nor do random ops: dropout, recorded, and random_uniform, its lowering inside the compiled kernels.
   cases.push_back({"dropout", {{3, 4}}, [](Graph&, const std::vector<Tensor>& x) { return dropout(x[0], 0.5); }});
   cases.push_back({"gradient noise", {{3, 4}}, [](Graph&, const std::vector<Tensor>& x) { return transform::gradient_noise({x[0]}, 0.1)[0]; }});
+  cases.push_back({"rrelu", {{3, 4}}, [](Graph&, const std::vector<Tensor>& x) { return rrelu(x[0]); }});
   for (const testing::OpCase& c : cases) {
     Graph g;
     std::vector<Tensor> x;

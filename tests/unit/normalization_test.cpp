@@ -1,0 +1,127 @@
+// Batch and layer normalization, prelu and rrelu: training and inference semantics, running statistics, kernels.
+// (Their gradients are checked against finite differences with every other op, in op_cases.cpp.)
+
+#include <cmath>
+
+#include <catch2/catch.hpp>
+
+#include <loom/loom.h>
+
+using namespace loom;
+
+namespace {
+
+int kernels(const Function& f) {
+  int n = 0;
+  const ir::Graph& g = f.graph();
+  for (ir::NodeId id = 0; id < g.num_nodes(); ++id) n += !g.node(id).dead && g.node(id).op == ir::OpKind::fused ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("batch norm normalizes by the batch in training, by the running statistics in inference, which follow the batches", "[jit]") {
+  const std::int64_t n = 16, c = 3;
+  const double momentum = 0.2, eps = 1e-5;
+  Graph g;
+  Tensor x = g.input("x", {n, c}, DType::f64);
+  Tensor gamma = g.shared("gamma", Array::from(std::vector<double>{1.0, 2.0, 0.5}, {c}));
+  Tensor beta = g.shared("beta", Array::from(std::vector<double>{0.0, -1.0, 3.0}, {c}));
+  Tensor rm = g.shared("rm", Array::zeros({c}, DType::f64)), rv = g.shared("rv", Array::full({c}, 1.0, DType::f64));
+  Tensor y = batch_norm(x, gamma, beta, rm, rv, momentum, eps);
+  Function train = compile({x}, {y}), infer = compile({x}, {y}, {}, {.training = false});
+  std::vector<double> want_mean(c, 0.0), want_var(c, 1.0);
+  for (int step = 0; step < 10; ++step) {
+    Array xv = init::normal({n, c}, 2.0 * step, 1.0 + step, 50 + step, DType::f64);
+    Array out = train({xv})[0];
+    for (std::int64_t j = 0; j < c; ++j) {
+      double mean = 0, var = 0;
+      for (std::int64_t i = 0; i < n; ++i) mean += xv.get(i * c + j) / n;
+      for (std::int64_t i = 0; i < n; ++i) var += (xv.get(i * c + j) - mean) * (xv.get(i * c + j) - mean) / n;
+      for (std::int64_t i = 0; i < n; ++i) {
+        double want = gamma.get_value().get(j) * (xv.get(i * c + j) - mean) / std::sqrt(var + eps) + beta.get_value().get(j);
+        CHECK(out.get(i * c + j) == Approx(want).epsilon(1e-10));
+      }
+      want_mean[static_cast<std::size_t>(j)] = (1 - momentum) * want_mean[static_cast<std::size_t>(j)] + momentum * mean;
+      want_var[static_cast<std::size_t>(j)] = (1 - momentum) * want_var[static_cast<std::size_t>(j)] + momentum * var * n / (n - 1.0);
+    }
+  }
+  for (std::int64_t j = 0; j < c; ++j) {
+    CHECK(rm.get_value().get(j) == Approx(want_mean[static_cast<std::size_t>(j)]).epsilon(1e-10));
+    CHECK(rv.get_value().get(j) == Approx(want_var[static_cast<std::size_t>(j)]).epsilon(1e-10));
+  }
+  // Inference uses the running statistics and leaves them as they are.
+  Array xv = init::normal({n, c}, 0, 1, 99, DType::f64);
+  Array out = infer({xv})[0];
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < c; ++j) {
+      double want = gamma.get_value().get(j) * (xv.get(i * c + j) - rm.get_value().get(j)) / std::sqrt(rv.get_value().get(j) + eps) +
+                    beta.get_value().get(j);
+      CHECK(out.get(i * c + j) == Approx(want).epsilon(1e-10));
+    }
+  CHECK(rm.get_value().get(0) == Approx(want_mean[0]).epsilon(1e-10));
+}
+
+TEST_CASE("batch norm runs in two kernels forward (statistics, normalization) and two more backward", "[jit]") {
+  Graph g;
+  Tensor x = g.input("x", {64, 32});
+  Tensor gamma = g.shared("gamma", init::constant({32}, 1.0)), beta = g.shared("beta", init::zeros({32}));
+  Tensor rm = g.shared("rm", init::zeros({32})), rv = g.shared("rv", init::constant({32}, 1.0));
+  Tensor y = batch_norm(x, gamma, beta, rm, rv);
+  Function forward = compile({x}, {y});
+  INFO(forward.ir());
+  CHECK(kernels(forward) <= 2);
+  std::vector<Tensor> gr = grad(sum(y * y), {x, gamma, beta});
+  Function both = compile({x}, {gr[0], gr[1], gr[2]});
+  INFO(both.ir());
+  CHECK(kernels(both) <= 4);
+}
+
+TEST_CASE("layer norm normalizes each row by its own mean and variance") {
+  Graph g;
+  Tensor x = g.input("x", {5, 7}, DType::f64);
+  Tensor gamma = g.input("gamma", {7}, DType::f64), beta = g.input("beta", {7}, DType::f64);
+  Array xv = init::normal({5, 7}, 3.0, 2.0, 1, DType::f64), gv = init::uniform({7}, 0.5, 2, 2, DType::f64),
+        bv = init::uniform({7}, -1, 1, 3, DType::f64);
+  Array out = compile({x, gamma, beta}, {layer_norm(x, gamma, beta, 1e-3)})({xv, gv, bv})[0];
+  for (std::int64_t i = 0; i < 5; ++i) {
+    double mean = 0, var = 0;
+    for (std::int64_t j = 0; j < 7; ++j) mean += xv.get(i * 7 + j) / 7;
+    for (std::int64_t j = 0; j < 7; ++j) var += (xv.get(i * 7 + j) - mean) * (xv.get(i * 7 + j) - mean) / 7;
+    for (std::int64_t j = 0; j < 7; ++j)
+      CHECK(out.get(i * 7 + j) == Approx(gv.get(j) * (xv.get(i * 7 + j) - mean) / std::sqrt(var + 1e-3) + bv.get(j)).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("rrelu draws a slope in [lower, upper] per element in training and uses their mean in inference", "[jit]") {
+  Graph g;
+  Tensor x = g.input("x", {10000});
+  Tensor y = rrelu(x, 0.1, 0.3);
+  Array xv = Array::full({10000}, -1.0);
+  Array trained = compile({x}, {y})({xv})[0];
+  double lowest = 1, highest = 0, sum = 0;
+  for (std::int64_t i = 0; i < trained.size(); ++i) {
+    double slope = -trained.get(i);
+    lowest = std::min(lowest, slope);
+    highest = std::max(highest, slope);
+    sum += slope;
+  }
+  CHECK(lowest >= 0.1 - 1e-7);
+  CHECK(highest <= 0.3 + 1e-7);
+  CHECK(highest - lowest > 0.19);  // the draws cover the range
+  CHECK(sum / 10000 == Approx(0.2).margin(4 * 0.2 / std::sqrt(12.0 * 10000)));
+  Array inferred = compile({x}, {y}, {}, {.training = false})({xv})[0];
+  for (std::int64_t i = 0; i < inferred.size(); ++i) CHECK(inferred.get(i) == Approx(-0.2).epsilon(1e-6));
+  // Positive inputs pass through in both modes.
+  CHECK(compile({x}, {y})({Array::full({10000}, 2.0)})[0].get(7) == 2.0);
+}
+
+TEST_CASE("rrelu's gradient in inference is its mean slope, against finite differences") {
+  Graph g;
+  Tensor x = g.input("x", {6}, DType::f64);
+  Tensor cost = sum(rrelu(x, 0.1, 0.3) * 3.0);
+  Function f = compile({x}, {grad(cost, {x})[0]}, {}, {.training = false});
+  Array xv = Array::from(std::vector<double>{-2, -1, -0.5, 0.5, 1, 2});
+  Array got = f({xv})[0];
+  for (std::int64_t i = 0; i < 6; ++i) CHECK(got.get(i) == Approx(xv.get(i) < 0 ? 0.6 : 3.0).epsilon(1e-12));
+}
