@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package loom needs to build, test, benchmark and run its examples.
+# With --libtorch also LibTorch (libtorch-dev, with OpenBLAS's OpenMP build), which only the peer comparison in
+# benchmarks/ uses: about 200 packages, so tests and CI go without it.
 # Idempotent: when everything is present it installs nothing and returns at once.
 set -euo pipefail
 
@@ -8,6 +10,9 @@ packages=(
   llvm-19-dev llvm-19-tools libdnnl-dev libfmt-dev catch2 libbenchmark-dev
   zlib1g-dev libcli11-dev dataset-fashion-mnist libsleef-dev
 )
+if [ "${1:-}" = "--libtorch" ]; then
+  packages+=(libtorch-dev libopenblas0-openmp)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

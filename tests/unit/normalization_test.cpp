@@ -116,12 +116,31 @@ TEST_CASE("rrelu draws a slope in [lower, upper] per element in training and use
   CHECK(compile({x}, {y})({Array::full({10000}, 2.0)})[0].get(7) == 2.0);
 }
 
-TEST_CASE("rrelu's gradient in inference is its mean slope, against finite differences") {
-  Graph g;
-  Tensor x = g.input("x", {6}, DType::f64);
-  Tensor cost = sum(rrelu(x, 0.1, 0.3) * 3.0);
-  Function f = compile({x}, {grad(cost, {x})[0]}, {}, {.training = false});
-  Array xv = Array::from(std::vector<double>{-2, -1, -0.5, 0.5, 1, 2});
-  Array got = f({xv})[0];
-  for (std::int64_t i = 0; i < 6; ++i) CHECK(got.get(i) == Approx(xv.get(i) < 0 ? 0.6 : 3.0).epsilon(1e-12));
+TEST_CASE("rrelu's gradient matches central differences in training (for one step's slopes) and in inference", "[jit]") {
+  for (bool training : {true, false}) {
+    INFO((training ? "training" : "inference"));
+    Graph g;
+    Tensor x = g.input("x", {3, 5}, DType::f64), r = g.input("r", {3, 5}, DType::f64);
+    Tensor cost = sum(rrelu(x, 0.1, 0.3) * r);
+    CompileOptions options{.training = training};
+    Function f_cost = compile({x, r}, {cost}, {}, options), f_grad = compile({x, r}, {grad(cost, {x})[0]}, {}, options);
+    // Every call starts from step 0, so training draws the same slopes each time.
+    auto at_step_zero = [&](const Function& f, const std::vector<Array>& args) {
+      g.random_step().set_value(Array::scalar(0.0));
+      return f(args)[0];
+    };
+    Array xv = init::uniform({3, 5}, -2, 2, 4, DType::f64), rv = init::uniform({3, 5}, -1, 1, 5, DType::f64);
+    for (std::int64_t i = 0; i < xv.size(); ++i)
+      if (std::abs(xv.get(i)) < 0.1) xv.set(i, 0.5);  // away from the kink
+    Array symbolic = at_step_zero(f_grad, {xv, rv});
+    for (std::int64_t i = 0; i < xv.size(); ++i) {
+      double original = xv.get(i), eps = 1e-6;
+      xv.set(i, original + eps);
+      double up = at_step_zero(f_cost, {xv, rv}).item<double>();
+      xv.set(i, original - eps);
+      double down = at_step_zero(f_cost, {xv, rv}).item<double>();
+      xv.set(i, original);
+      CHECK(symbolic.get(i) == Approx((up - down) / (2 * eps)).margin(1e-6));
+    }
+  }
 }
