@@ -1,0 +1,34 @@
+#pragma once
+/// The IDX format of MNIST and Fashion-MNIST (LeCun et al.): a big-endian header — two zero bytes, a type byte, the
+/// number of dimensions, each dimension as a 32-bit integer — then the elements. Files may be gzip-compressed
+/// (read through zlib) or plain.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "loom/runtime/array.h"
+
+namespace loom::data {
+
+/// What a file must hold: 2049 (0x00000801) labels, one unsigned byte per example; 2051 (0x00000803) images,
+/// unsigned bytes [N, rows, cols].
+enum class IdxKind { labels, images };
+
+/// An IDX file's unsigned bytes and their shape.
+struct IdxFile {
+  Shape shape;
+  std::vector<std::uint8_t> bytes;
+};
+
+/// Reads and checks `path`: the magic number of `kind`, the type byte (unsigned byte), the rank, every dimension
+/// above zero, and exactly header + payload bytes (neither truncated nor padded). Each failure is a distinct Error
+/// naming the file and what is wrong.
+IdxFile read_idx(const std::string& path, IdxKind kind);
+
+/// Labels as i32 [N], each checked below `classes`.
+Array read_labels(const std::string& path, std::int64_t classes);
+/// Images as f32 [N, rows·cols], scaled from [0, 255] to [0, 1].
+Array read_images(const std::string& path);
+
+}  // namespace loom::data
