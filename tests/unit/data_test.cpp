@@ -2,11 +2,13 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include <catch2/catch.hpp>
 
+#include "loom/runtime/data/batches.h"
 #include "loom/runtime/data/fashion_mnist.h"
 #include "loom/runtime/data/idx.h"
 
@@ -80,4 +82,87 @@ TEST_CASE("Fashion-MNIST comes from the Debian package, and its absence names th
   CHECK(counts == std::vector<int>(10, 1000));  // the test set is balanced
   CHECK(std::string(data::fashion_mnist_class(9)) == "Ankle boot");
   CHECK_THROWS_WITH(data::fashion_mnist(true, "/nonexistent"), Catch::Matchers::Contains("apt-get install dataset-fashion-mnist"));
+}
+
+namespace {
+
+/// A set whose image i is filled with i and labelled i % 10: rows are easy to recognize.
+data::LabelledImages numbered(std::int64_t n, std::int64_t features = 4) {
+  data::LabelledImages set{Array(DType::f32, {n, features}), Array(DType::i32, {n})};
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t k = 0; k < features; ++k) set.images.set(i * features + k, static_cast<double>(i));
+    set.labels.set(i, static_cast<double>(i % 10));
+  }
+  return set;
+}
+
+}  // namespace
+
+TEST_CASE("batches visit every example once per epoch in a seeded order and complete the last batch") {
+  data::Batches batches(numbered(10), 4, /*seed=*/3);
+  Array x(DType::f32, {4, 4}), y(DType::i32, {4});
+  std::vector<std::int64_t> seen, fresh_counts, epoch0;
+  for (std::int64_t fresh; (fresh = batches.next(x, y)) > 0;) {
+    fresh_counts.push_back(fresh);
+    for (std::int64_t i = 0; i < 4; ++i) {
+      CHECK(y.get(i) == static_cast<std::int64_t>(x.get(i * 4)) % 10);  // labels travel with their images
+      if (i < fresh) seen.push_back(static_cast<std::int64_t>(x.get(i * 4)));
+    }
+  }
+  CHECK(fresh_counts == std::vector<std::int64_t>{4, 4, 2});
+  CHECK(batches.batches_per_epoch() == 3);
+  epoch0 = seen;
+  std::sort(seen.begin(), seen.end());
+  CHECK(seen == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  CHECK(epoch0 != std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});  // shuffled
+  // The last batch is completed with the epoch's first examples.
+  CHECK(x.get(2 * 4) == epoch0[0]);
+  // Another epoch, another order; the same epoch again, the same order; a position resumes inside it.
+  auto order_of = [&](std::int64_t epoch, std::int64_t position) {
+    batches.start(epoch, position);
+    std::vector<std::int64_t> order;
+    for (std::int64_t fresh; (fresh = batches.next(x, y)) > 0;)
+      for (std::int64_t i = 0; i < fresh; ++i) order.push_back(static_cast<std::int64_t>(x.get(i * 4)));
+    return order;
+  };
+  CHECK(order_of(0, 0) == epoch0);
+  CHECK(order_of(1, 0) != epoch0);
+  CHECK(order_of(0, 4) == std::vector<std::int64_t>(epoch0.begin() + 4, epoch0.end()));
+}
+
+TEST_CASE("a seeded split holds out disjoint examples; head keeps the first ones") {
+  data::Split parts = data::split(numbered(100), 20, 5);
+  CHECK(parts.train.images.shape()[0] == 80);
+  CHECK(parts.validation.images.shape()[0] == 20);
+  std::vector<int> count(100, 0);
+  for (const data::LabelledImages* set : {&parts.train, &parts.validation})
+    for (std::int64_t i = 0; i < set->images.shape()[0]; ++i) ++count[static_cast<std::size_t>(set->images.get(i * 4))];
+  CHECK(count == std::vector<int>(100, 1));
+  CHECK(data::split(numbered(100), 20, 5).validation.images.to_vector<float>() == parts.validation.images.to_vector<float>());
+  CHECK(data::head(numbered(100), 7).images.get(6 * 4) == 6.0f);
+  CHECK_THROWS_WITH(data::split(numbered(10), 10, 1), Catch::Matchers::Contains("leaves nothing to train on"));
+}
+
+TEST_CASE("augmentations flip, shift and add noise to square images, reproducibly") {
+  // A 3x3 image with one bright pixel in the top-left corner.
+  Array image(DType::f32, {1, 9});
+  image.set(0, 1.0);
+  Array flipped = image.copy();
+  for (std::uint64_t seed = 0;; ++seed) {  // a seed whose coin flips the image
+    flipped = image.copy();
+    data::augment(flipped, {.flip = true}, seed);
+    if (flipped.get(0) == 0.0) break;
+  }
+  CHECK(flipped.get(2) == 1.0f);  // the corner moved to the top-right
+  Array shifted = image.copy();
+  data::augment(shifted, {.max_shift = 1}, 11);
+  double total = 0;
+  for (std::int64_t i = 0; i < 9; ++i) total += shifted.get(i);
+  CHECK(total <= 1.0);  // a shift moves pixels and brings zeros in
+  Array noisy = Array::full({2, 9}, 0.5), again = Array::full({2, 9}, 0.5);
+  data::augment(noisy, {.noise = 0.1}, 4);
+  data::augment(again, {.noise = 0.1}, 4);
+  CHECK(noisy.to_vector<float>() == again.to_vector<float>());
+  for (std::int64_t i = 0; i < 18; ++i) CHECK((noisy.get(i) >= 0.0 && noisy.get(i) <= 1.0));
+  CHECK(noisy.get(3) != 0.5f);
 }
