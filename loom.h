@@ -2,6 +2,7 @@
 /// The public API of loom: `#include <loom/loom.h>` and `using namespace loom;` (see DESIGN §3 and README).
 
 #include "loom/frontend/averaging.h"
+#include "loom/frontend/checkpoints.h"
 #include "loom/frontend/function.h"
 #include "loom/frontend/grad.h"
 #include "loom/frontend/graph.h"

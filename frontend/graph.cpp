@@ -62,6 +62,12 @@ Tensor Graph::shared(const std::string& name, const Array& value, SrcLoc loc) {
 
 std::string Graph::str() const { return ir::print(*this); }
 
+std::vector<Tensor> Graph::shared_variables() {
+  std::vector<Tensor> out;
+  for (ir::NodeId id : state) out.push_back(Tensor(Expr(this, {id, 0})));
+  return out;
+}
+
 Tensor Graph::random_step() {
   if (!random_step_.defined()) {
     ir::LocationOverride nowhere(*this, SourceLoc{}, ir::LocationOverride::Mode::replace);

@@ -49,6 +49,9 @@ class Graph : public ir::Graph {
   Tensor shared(const std::string& name, const Array& value, SrcLoc loc = SrcLoc::current());
   /// Everything recorded so far, as IR text.
   std::string str() const;
+  /// Every shared variable (parameters, optimizer state, running statistics, the step counter), in creation
+  /// order: what a checkpoint of a training run holds.
+  std::vector<Tensor> shared_variables();
 
   const std::shared_ptr<SharedStore>& store() const { return store_; }
 

@@ -1,0 +1,21 @@
+#pragma once
+/// Checkpoints of shared variables (runtime/checkpoint.h's format), found again by name.
+
+#include <string>
+#include <vector>
+
+#include "loom/frontend/graph.h"
+#include "loom/runtime/checkpoint.h"
+
+namespace loom {
+
+/// Saves the values of `shared` (shared variables, under their names) and the `extra` named arrays to `path`,
+/// atomically (checkpoint::save).
+void save_checkpoint(const std::string& path, const std::vector<Tensor>& shared, const checkpoint::Entries& extra = {},
+                     SrcLoc loc = SrcLoc::current());
+
+/// Loads `path` and sets every tensor of `shared` from the entry of its name; returns the entries no tensor took.
+/// Nothing changes unless every tensor has its entry, of its type: a missing or different one is an Error naming it.
+checkpoint::Entries load_checkpoint(const std::string& path, const std::vector<Tensor>& shared, SrcLoc loc = SrcLoc::current());
+
+}  // namespace loom
