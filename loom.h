@@ -3,6 +3,7 @@
 
 #include "loom/frontend/averaging.h"
 #include "loom/frontend/checkpoints.h"
+#include "loom/frontend/trainer.h"
 #include "loom/frontend/function.h"
 #include "loom/frontend/grad.h"
 #include "loom/frontend/graph.h"

@@ -22,8 +22,9 @@ Tensor create(Graph& g, const std::string& layer, const std::string& what, const
   return t;
 }
 
-Array draw(Init init, const Shape& shape, std::uint64_t seed, DType dtype) {
+Array draw(Init init, double stddev, const Shape& shape, std::uint64_t seed, DType dtype) {
   switch (init) {
+    case Init::normal: return init::normal(shape, 0.0, stddev, seed, dtype);
     case Init::glorot_uniform: return init::glorot_uniform(shape, seed, dtype);
     case Init::glorot_normal: return init::glorot_normal(shape, seed, dtype);
     case Init::he_uniform: return init::he_uniform(shape, seed, dtype);
@@ -46,7 +47,7 @@ Tensor dense(const Tensor& x, std::int64_t units, Parameters& params, const Dens
   if (units <= 0) raise(loc, "nn::dense: {} units", units);
   std::int64_t in = last_dimension(x, "dense", loc);
   ir::LocationOverride at_user(g, loc, ir::LocationOverride::Mode::replace);
-  Tensor w = create(g, options.name, "W", draw(options.init, {in, units}, params.seed + params.drawn++, x.dtype()), params.trainable);
+  Tensor w = create(g, options.name, "W", draw(options.init, options.stddev, {in, units}, params.seed + params.drawn++, x.dtype()), params.trainable);
   Tensor y = matmul(x, w);
   if (options.bias) y = y + create(g, options.name, "b", init::zeros({units}, x.dtype()), params.trainable);
   return y;

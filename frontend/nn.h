@@ -29,11 +29,14 @@ struct Parameters {
 };
 
 /// How a dense layer's weight is drawn (init::).
-enum class Init { glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform };
+/// `normal` is N(0, stddev²) with DenseOptions::stddev, the "simple" initialization that deep ReLU nets train
+/// badly from (docs/EXPERIMENTS.md).
+enum class Init { glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, normal };
 
 struct DenseOptions {
   std::string name = "dense";
   Init init = Init::he_normal;
+  double stddev = 0.1;  ///< Init::normal's standard deviation
   bool bias = true;
 };
 /// x·W + b over the last axis of x: W [in, units] drawn by `init`, b [units] zeros.

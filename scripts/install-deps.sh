@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache python3
   llvm-19-dev llvm-19-tools libdnnl-dev libfmt-dev catch2 libbenchmark-dev
-  zlib1g-dev libcli11-dev dataset-fashion-mnist libsleef-dev
+  zlib1g-dev libcli11-dev dataset-fashion-mnist libsleef-dev librsvg2-bin
 )
 if [ "${1:-}" = "--libtorch" ]; then
   packages+=(libtorch-dev libopenblas0-openmp)
