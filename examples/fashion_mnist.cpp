@@ -25,7 +25,7 @@ struct Flags {
   std::int64_t epochs = 20, train_size = 0, validation = 5000, threads = 0, early_stopping = 0;
   std::int64_t stop_after_steps = 0;
   std::string lr_schedule = "cosine", augment, out = "out/fashion_mnist", dump_ir, checkpoint, progress = "auto";
-  bool resume = false;
+  bool resume = false, test_each_epoch = false;
 };
 
 /// --augment "noise=0.1,flip,shift=2": each part with its default when no value is given.
@@ -97,6 +97,7 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--dump-ir", f.dump_ir, "directory for the IR before and after every pass (default: OUT/ir)");
   app.add_option("--checkpoint", f.checkpoint, "checkpoint file, saved after every epoch (default: OUT/checkpoint.loomckpt)");
   app.add_flag("--resume", f.resume, "continue the run saved in the checkpoint");
+  app.add_flag("--test-each-epoch", f.test_each_epoch, "also report the test accuracy after every epoch (for the record)");
   app.add_option("--stop-after-steps", f.stop_after_steps, "stop (saving the checkpoint) after this many steps in all")
       ->check(positive());
   app.add_option("--progress", f.progress, "auto (a bar on a terminal), bar, lines or off")
@@ -149,6 +150,12 @@ int run(const Flags& f, const data::Augmentation& augmentation) {
                         .early_stopping = f.early_stopping, .augmentation = augmentation, .mixup_alpha = c.mixup,
                         .evaluate_averages = c.ema > 0, .checkpoint = checkpoint, .resume = f.resume,
                         .stop_after_steps = f.stop_after_steps, .progress = progress_style(f.progress)};
+  if (f.test_each_epoch)  // never used for a decision: the record of how test accuracy grows
+    fit.callbacks.push_back([&](const train::EpochRecord& r) {
+      train::Metrics m = train::evaluate(model, test, c.batch);
+      std::printf("epoch %3lld test loss %.4f acc %6.2f%%\n", static_cast<long long>(r.epoch), m.loss(), 100 * m.accuracy());
+      return true;
+    });
   start = std::chrono::steady_clock::now();
   train::History history = train::fit(model, sets.train, sets.validation, fit);
   double training_seconds = seconds_since(start);
@@ -166,9 +173,12 @@ int run(const Flags& f, const data::Augmentation& augmentation) {
   if (c.ema > 0) model.swap_averages();
   double epoch_seconds = 0;
   for (const train::EpochRecord& r : history.epochs) epoch_seconds += r.seconds;
+  bool restored = history.stopped_early && history.best_epoch != static_cast<std::int64_t>(history.epochs.size());
+  std::string weights = restored ? fmt::format("the weights of epoch {}", history.best_epoch) : std::string("the final weights");
+  if (c.ema > 0) weights = "the moving averages of " + weights;
   std::printf("\ntest accuracy %.2f%%, test loss %.4f (%s; best validation loss at epoch %lld%s)\n",
-              100 * result.accuracy(), result.loss(), c.ema > 0 ? "moving-average weights" : "final weights",
-              static_cast<long long>(history.best_epoch), history.stopped_early ? ", stopped early" : "");
+              100 * result.accuracy(), result.loss(), weights.c_str(), static_cast<long long>(history.best_epoch),
+              history.stopped_early ? ", stopped early" : "");
   std::printf("%zu epochs in %.1f s of training (%.2f s per epoch, %lld steps), %.1f s in this process\n",
               history.epochs.size(), epoch_seconds, history.epochs.empty() ? 0.0 : epoch_seconds / static_cast<double>(history.epochs.size()),
               static_cast<long long>(history.steps), training_seconds);
