@@ -1,5 +1,7 @@
 #include "loom/ir/dtype.h"
 
+#include <limits>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -31,8 +33,31 @@ bool is_integer(DType dtype) { return dtype == DType::i32 || dtype == DType::i64
 
 std::int64_t num_elements(const Shape& shape) {
   std::int64_t n = 1;
-  for (auto d : shape) n *= d;
+  for (auto d : shape)
+    if (__builtin_mul_overflow(n, d, &n)) return std::numeric_limits<std::int64_t>::max();
   return n;
+}
+
+std::optional<std::string> unrepresentable(const TensorType& type) {
+  for (std::int64_t d : type.shape)
+    if (d < 0) return fmt::format("{} has a negative dimension", type.str());
+  std::int64_t bytes = static_cast<std::int64_t>(size_of(type.dtype));
+  for (std::int64_t d : type.shape)
+    if (__builtin_mul_overflow(bytes, d, &bytes) || bytes > kMaxValueBytes)
+      return fmt::format("{} would take more than 2^60 bytes", type.str());
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> checked_add(std::int64_t a, std::int64_t b) {
+  std::int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) return std::nullopt;
+  return r;
+}
+
+std::optional<std::int64_t> checked_mul(std::int64_t a, std::int64_t b) {
+  std::int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) return std::nullopt;
+  return r;
 }
 
 std::string to_string(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ",")); }

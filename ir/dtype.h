@@ -22,6 +22,8 @@ bool is_integer(DType dtype);
 /// A static shape; an empty shape is a scalar.
 using Shape = std::vector<std::int64_t>;
 
+/// The product of the dimensions; INT64_MAX when it does not fit (so an oversized shape never equals a real size
+/// and `unrepresentable` reports it).
 std::int64_t num_elements(const Shape& shape);
 /// "[2,1000]"; "[]" for scalars.
 std::string to_string(const Shape& shape);
@@ -40,5 +42,16 @@ struct TensorType {
   std::string str() const;
   bool operator==(const TensorType&) const = default;
 };
+
+/// The most bytes one value may hold (2^60): byte sizes and offsets of a few values then stay within 64 bits,
+/// and nothing larger could be allocated anyway.
+inline constexpr std::int64_t kMaxValueBytes = std::int64_t{1} << 60;
+
+/// Why no value can have `type` (a negative dimension, or more than kMaxValueBytes bytes), or nullopt when one can.
+std::optional<std::string> unrepresentable(const TensorType& type);
+
+/// a + b and a · b, or nullopt when the result does not fit in 64 bits.
+std::optional<std::int64_t> checked_add(std::int64_t a, std::int64_t b);
+std::optional<std::int64_t> checked_mul(std::int64_t a, std::int64_t b);
 
 }  // namespace loom

@@ -13,6 +13,8 @@ NodeId Graph::add_node(OpKind op, std::vector<Value> operands, Attrs attrs, cons
 NodeId Graph::add_typed_node(OpKind op, std::vector<Value> operands, Attrs attrs, std::vector<TensorType> results,
                              const SourceLoc& loc, std::string name) {
   const SourceLoc& at = location_override ? *location_override : loc;
+  for (const TensorType& type : results)  // inputs, state and constants: their types come from the caller
+    if (auto why = unrepresentable(type)) raise(at, "{}{}: impossible type: {}", op_name(op), name.empty() ? "" : " '" + name + "'", *why);
   nodes_.push_back(Node{op, std::move(operands), std::move(attrs), std::move(results), std::move(name), at, false, nullptr});
   return static_cast<NodeId>(nodes_.size() - 1);
 }

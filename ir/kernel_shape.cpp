@@ -1,5 +1,7 @@
 #include "loom/ir/kernel_shape.h"
 
+#include "loom/ir/attribute_schema.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -76,8 +78,8 @@ Analysis analyze_matmul(const Graph& g, std::span<const NodeId> members, std::sp
       return fmt::format("{} is not an activation of the biased matmul that oneDNN applies", named(g, members[2]));
     k.matmul.activation = act.op;
     // oneDNN's relu takes the negative slope as alpha (0 for relu); elu takes its alpha.
-    k.matmul.alpha = act.op == OpKind::leaky_relu ? act.attrs.get_float("alpha", 0.01)
-                     : act.op == OpKind::elu      ? act.attrs.get_float("alpha", 1.0)
+    k.matmul.alpha = act.op == OpKind::leaky_relu ? float_attr(act.op, act.attrs, "alpha")
+                     : act.op == OpKind::elu      ? float_attr(act.op, act.attrs, "alpha")
                                                   : 0.0;
   }
   if (results.size() != 1 || results[0].node != members.back())

@@ -1,5 +1,7 @@
 #include "loom/ir/parser.h"
 
+#include "loom/ir/attribute_schema.h"
+
 #include <cctype>
 #include <charconv>
 #include <algorithm>
@@ -157,6 +159,7 @@ class Parser {
 
   // ---- grammar -----------------------------------------------------------------------------------------------
   TensorType type() {
+    std::size_t line = line_, column = column_;
     std::string dtype_name = name();
     auto dtype = parse_dtype(dtype_name);
     if (!dtype) fail(fmt::format("unknown dtype '{}' (expected f32, f64, i32, i64 or b8)", dtype_name));
@@ -166,7 +169,9 @@ class Parser {
       do shape.push_back(integer()); while (try_expect(','));
       expect(']');
     }
-    return {*dtype, shape};
+    TensorType t{*dtype, shape};
+    if (auto why = unrepresentable(t)) fail_at(line, column, fmt::format("impossible type: {}", *why));
+    return t;
   }
 
   /// An optional buffer annotation after a type (see ir/buffer.h).
@@ -390,6 +395,12 @@ class Parser {
         fail_at(line, column, fmt::format("%{} is declared {} but its operands give {}", n, results[0].str(), inferred[0].str()));
     } else if (!operands.empty()) {
       fail_at(line, column, "constant takes no operands");
+    } else {
+      try {
+        check_attributes(*op, attrs, SourceLoc{});
+      } catch (const Error& e) {
+        fail_at(line, column, e.what());
+      }
     }
     bool numbered = std::isdigit(static_cast<unsigned char>(n[0]));
     std::string declared_kind = body ? attrs.get_string("kind") : "";

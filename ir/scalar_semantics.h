@@ -11,6 +11,7 @@
 #include <cmath>
 #include <span>
 
+#include "loom/ir/attribute_schema.h"
 #include "loom/ir/attributes.h"
 #include "loom/ir/dtype.h"
 #include "loom/ir/error.h"
@@ -59,9 +60,9 @@ typename S::V elementwise(OpKind op, const Attrs& attrs, S& s, std::span<const t
     case OpKind::tanh: return s.tanh(x[0]);
     case OpKind::relu: return s.select(positive(), x[0], zero());
     case OpKind::leaky_relu:
-      return s.select(positive(), x[0], s.mul(s.constant(attrs.get_float("alpha", 0.01)), x[0]));
+      return s.select(positive(), x[0], s.mul(s.constant(float_attr(OpKind::leaky_relu, attrs, "alpha")), x[0]));
     case OpKind::elu:
-      return s.select(positive(), x[0], s.mul(s.constant(attrs.get_float("alpha", 1.0)), s.expm1(x[0])));
+      return s.select(positive(), x[0], s.mul(s.constant(float_attr(OpKind::elu, attrs, "alpha")), s.expm1(x[0])));
     case OpKind::selu:
       return s.mul(s.constant(kSeluScale),
                    s.select(positive(), x[0], s.mul(s.constant(kSeluAlpha), s.expm1(x[0]))));

@@ -1,5 +1,7 @@
 #include "loom/ir/type_inference.h"
 
+#include "loom/ir/attribute_schema.h"
+
 #include <algorithm>
 #include <numeric>
 
@@ -221,6 +223,7 @@ TensorType layout(const Typing& t) {
       return {x.dtype, shape};
     }
     case OpKind::concat: {
+      if (x.rank() == 0) t.fail("cannot concatenate scalars ({}): there is no axis to join them along", x.str());
       std::int64_t axis = t.axis(t.attrs.get_int("axis"), x.rank());
       Shape shape = x.shape;
       for (std::size_t i = 1; i < t.operands.size(); ++i) {
@@ -230,7 +233,9 @@ TensorType layout(const Typing& t) {
         for (std::size_t d = 0; d < shape.size(); ++d)
           if (static_cast<std::int64_t>(d) != axis && other[d] != shape[d])
             t.fail("operand {} differs in dimension {} ({} vs {})", i, d, other[d], shape[d]);
-        shape[axis] += other[axis];
+        auto joined = checked_add(shape[axis], other[axis]);
+        if (!joined) t.fail("the joined dimension {} overflows", axis);
+        shape[axis] = *joined;
       }
       return {x.dtype, shape};
     }
@@ -255,7 +260,12 @@ TensorType layout(const Typing& t) {
       Shape shape;
       for (std::size_t d = 0; d < x.shape.size(); ++d) {
         if (low[d] < 0 || high[d] < 0 || interior[d] < 0) t.fail("padding must be non-negative");
-        shape.push_back(low[d] + high[d] + x.shape[d] + std::max<std::int64_t>(x.shape[d] - 1, 0) * interior[d]);
+        auto between = checked_mul(std::max<std::int64_t>(x.shape[d] - 1, 0), interior[d]);
+        auto size = between ? checked_add(*between, x.shape[d]) : std::nullopt;
+        if (size) size = checked_add(*size, low[d]);
+        if (size) size = checked_add(*size, high[d]);
+        if (!size) t.fail("padding dimension {} by {}, {} and {} between elements overflows", d, low[d], high[d], interior[d]);
+        shape.push_back(*size);
       }
       return {x.dtype, shape};
     }
@@ -286,9 +296,14 @@ TensorType softmax_cross_entropy(const Typing& t) {
 }
 
 std::vector<TensorType> grad(const Typing& t) {
+  // The attributes are in range (check_attributes); here they must also fit the operands.
   std::size_t first = t.attrs.get_int("has_cost") ? 1 : 0;
-  std::size_t num_wrt = static_cast<std::size_t>(t.attrs.get_int("num_wrt"));
-  if (first + num_wrt > t.operands.size()) t.fail("malformed grad node");
+  auto num_wrt = static_cast<std::uint64_t>(t.attrs.get_int("num_wrt"));
+  auto num_known = static_cast<std::uint64_t>(int_attr(OpKind::grad, t.attrs, "num_known"));
+  std::uint64_t count = t.operands.size();
+  if (first + num_wrt > count || num_known > (count - first - num_wrt) / 2)
+    t.fail("has {} operands, fewer than its cost ({}), num_wrt = {} and twice num_known = {} need", count, first,
+           num_wrt, num_known);
   if (first == 1 && (t.in(0).rank() != 0 || !is_float(t.in(0).dtype)))
     t.fail("cost must be a float scalar, got {}", t.in(0).str());
   std::vector<TensorType> results;
@@ -312,12 +327,12 @@ std::vector<TensorType> kernel(const Typing& t, const Graph* body) {
   return results;
 }
 
-}  // namespace
-
-std::vector<TensorType> infer_types(const Graph& g, OpKind op, const std::vector<Value>& operands, const Attrs& attrs,
-                                    const SourceLoc& loc, const Graph* body) {
+/// infer_types before the check that every result is a type a value can have.
+std::vector<TensorType> infer_unchecked(const Graph& g, OpKind op, const std::vector<Value>& operands, const Attrs& attrs,
+                                        const SourceLoc& loc, const Graph* body) {
   Typing t{g, op, operands, attrs, loc};
   const OpInfo& info = op_info(op);
+  check_attributes(op, attrs, loc);
   if (info.arity >= 0 && operands.size() != static_cast<std::size_t>(info.arity))
     t.fail("expects {} operands, got {}", info.arity, operands.size());
   if (info.arity < 0 && operands.empty() && info.category != OpCategory::Meta && info.category != OpCategory::Kernel)
@@ -348,6 +363,16 @@ std::vector<TensorType> infer_types(const Graph& g, OpKind op, const std::vector
       return {mode(t)};
   }
   t.fail("unknown op category");
+}
+
+}  // namespace
+
+std::vector<TensorType> infer_types(const Graph& g, OpKind op, const std::vector<Value>& operands, const Attrs& attrs,
+                                    const SourceLoc& loc, const Graph* body) {
+  std::vector<TensorType> results = infer_unchecked(g, op, operands, attrs, loc, body);
+  for (const TensorType& r : results)
+    if (auto why = unrepresentable(r)) Typing{g, op, operands, attrs, loc}.fail("its result {}", *why);
+  return results;
 }
 
 }  // namespace loom::ir

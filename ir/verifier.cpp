@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "loom/ir/attribute_schema.h"
 #include "loom/ir/kernel_shape.h"
 #include "loom/ir/memory_plan.h"
 
@@ -53,6 +54,7 @@ void verify(const Graph& g, std::string_view pass) {
     if (category == OpCategory::Param || category == OpCategory::Constant) {
       if (n.results.size() != 1 || !n.operands.empty())
         raise(n.loc, "{}: {} must have no operands and one result", who(pass), op_name(n.op));
+      check_attributes(n.op, n.attrs, n.loc);
       continue;
     }
     if (n.body) {

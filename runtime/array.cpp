@@ -3,6 +3,8 @@
 #include <cmath>
 #include <new>
 
+#include <fmt/format.h>
+
 #include "loom/runtime/philox.h"
 
 namespace loom {
@@ -27,9 +29,12 @@ std::uint32_t random_bits(std::uint64_t seed, std::uint64_t stream, std::int64_t
 }  // namespace
 
 Array::Array(DType dtype, Shape shape) : type_{dtype, std::move(shape)} {
-  for (auto d : type_.shape)
-    if (d < 0) throw Error("Array: negative dimension in shape " + to_string(type_.shape));
-  storage_ = allocate(nbytes());
+  if (auto why = unrepresentable(type_)) throw Error("Array: " + *why);
+  try {
+    storage_ = allocate(nbytes());
+  } catch (const std::bad_alloc&) {
+    throw Error(fmt::format("Array: cannot allocate {} bytes for {}", nbytes(), type_.str()));
+  }
 }
 
 Array Array::zeros(Shape shape, DType dtype) { return Array(dtype, std::move(shape)); }

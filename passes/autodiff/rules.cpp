@@ -1,5 +1,7 @@
 #include "loom/passes/autodiff/rules.h"
 
+#include "loom/ir/attribute_schema.h"
+
 #include <array>
 #include <numeric>
 
@@ -55,8 +57,8 @@ GRAD(square) { return {n.g * 2.0 * n.in[0]}; }
 GRAD(sigmoid) { return {n.g * n.out * (1.0 - n.out)}; }
 GRAD(tanh) { return {n.g * (1.0 - square(n.out))}; }
 GRAD(relu) { return {where(n.in[0] > 0.0, n.g, 0.0)}; }
-GRAD(leaky_relu) { return {where(n.in[0] > 0.0, n.g, n.g * n.attrs.get_float("alpha", 0.01))}; }
-GRAD(elu) { return {where(n.in[0] > 0.0, n.g, n.g * (n.out + n.attrs.get_float("alpha", 1.0)))}; }
+GRAD(leaky_relu) { return {where(n.in[0] > 0.0, n.g, n.g * ir::float_attr(OpKind::leaky_relu, n.attrs, "alpha"))}; }
+GRAD(elu) { return {where(n.in[0] > 0.0, n.g, n.g * (n.out + ir::float_attr(OpKind::elu, n.attrs, "alpha")))}; }
 GRAD(selu) {
   using ir::kSeluAlpha, ir::kSeluScale;
   return {where(n.in[0] > 0.0, n.g * kSeluScale, n.g * (n.out + kSeluScale * kSeluAlpha))};
@@ -143,7 +145,7 @@ GRAD(pad) {
 #undef GRAD
 
 constexpr std::size_t kNumOps = 0
-#define OP(name, arity, category, traits) +1
+#define OP(name, arity, category, traits, ...) +1
 #include "loom/ir/ops.def"
 #undef OP
     ;

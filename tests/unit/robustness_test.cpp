@@ -1,0 +1,92 @@
+// Issue #12's inputs from a hostile or careless user: each ends in a loom::Error that names what is wrong (or in a
+// correct result), never in a signal, another exception type or a wrong size.
+
+#include <filesystem>
+
+#include <catch2/catch.hpp>
+#include <loom/loom.h>
+
+#include "loom/ir/parser.h"
+#include "loom/ir/verifier.h"
+#include "loom/passes/pass.h"
+
+using namespace loom;
+using Catch::Matchers::Contains;
+
+namespace {
+
+/// The message of the loom::Error `fn` throws; fails the test when it throws anything else or nothing.
+template <class Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  FAIL("no loom::Error was thrown");
+  return "";
+}
+
+/// Parses, verifies and runs the O2 pipeline over `text` (a function with one input %x: f32[3]).
+void compile_ir(const std::string& body, const std::string& signature = "func @f(%x: f32[3]) -> (f32[3])") {
+  ir::Graph g = ir::parse(signature + " {\n" + body + "\n}\n", "hostile.loom");
+  ir::verify(g);
+  passes::PassContext context;
+  passes::run_pipeline(g, "O2", context);
+}
+
+}  // namespace
+
+TEST_CASE("IR attributes are checked against the op table's schema") {
+  CHECK_THAT(error_of([] { compile_ir("  %0 = grad(%x) : f32[3]\n  return %0"); }), Contains("grad: missing attribute 'num_wrt'"));
+  CHECK_THAT(error_of([] { compile_ir("  %0 = grad(%x) {num_wrt = -1} : f32[3]\n  return %0"); }),
+             Contains("grad: attribute 'num_wrt' = -1 is outside [0, inf]"));
+  CHECK_THAT(error_of([] { compile_ir("  %0 = grad(%x) {num_wrt = 1, num_known = 3} : f32[3]\n  return %0"); }),
+             Contains("grad: has 1 operands, fewer than"));
+  CHECK_THAT(error_of([] { compile_ir("  %0 = grad(%x) {num_wrt = 1, disconnected = \"maybe\"} : f32[3]\n  return %0"); }),
+             Contains("grad: attribute 'disconnected' = \"maybe\" is not one of raise|zero"));
+  CHECK_THAT(error_of([] { compile_ir("  %0 = constant() : f32[3]\n  return %0"); }), Contains("constant: missing attribute 'value'"));
+  CHECK_THAT(error_of([] { compile_ir("  %0 = exp(%x) {alpha = 2.0} : f32[3]\n  return %0"); }),
+             Contains("exp: unknown attribute 'alpha' (it takes: none)"));
+  CHECK_THAT(error_of([] { compile_ir("  %0 = leaky_relu(%x) {alpha = \"big\"} : f32[3]\n  return %0"); }),
+             Contains("leaky_relu: attribute 'alpha' must be a number"));
+  CHECK_THAT(error_of([] {
+               compile_ir("  %s = constant() {value = 1.0} : f32[]\n  %0 = concat(%s, %s) {axis = 0} : f32[2]\n  return %x");
+             }),
+             Contains("concat: cannot concatenate scalars"));
+  // The error points at the line of the IR text.
+  CHECK_THAT(error_of([] { compile_ir("  %0 = grad(%x) : f32[3]\n  return %0"); }), Contains("hostile.loom:2"));
+}
+
+TEST_CASE("sizes that overflow or are negative are errors naming the op, not wrong shapes") {
+  CHECK_THAT(error_of([] { compile_ir("  return %x", "func @f(%x: f32[9223372036854775807]) -> (f32[9223372036854775807])"); }),
+             Contains("hostile.loom:1:12: impossible type: f32[9223372036854775807] would take more than 2^60 bytes"));
+  CHECK_THAT(error_of([] { compile_ir("  return %x", "func @f(%x: f32[-3]) -> (f32[-3])"); }),
+             Contains("f32[-3] has a negative dimension"));
+  CHECK_THAT(error_of([] {
+               compile_ir("  %0 = pad(%x) {low = [9223372036854775807], high = [0], interior = [0]} : f32[1]\n  return %0");
+             }),
+             Contains("pad: padding dimension 0 by 9223372036854775807, 0 and 0 between elements overflows"));
+  CHECK_THAT(error_of([] {
+               compile_ir("  %0 = concat(%x, %x) {axis = 0} : f32[6]\n  %1 = slice(%0) {begin = [0], end = [9223372036854775807], step = [1]} : f32[1]\n  return %x");
+             }),
+             Contains("slice [0:9223372036854775807:1] is out of range"));
+
+  Graph g;
+  Tensor x = g.input("x", {3});
+  Tensor one = g.input("one", {1});
+  CHECK_THAT(error_of([&] { broadcast_to(one, {std::int64_t{1} << 32, std::int64_t{1} << 32}); }),
+             Contains("broadcast_to: its result f32[4294967296,4294967296] would take more than 2^60 bytes"));
+  CHECK_THAT(error_of([&] { broadcast_to(one, {-3}); }), Contains("broadcast_to"));
+  CHECK_THAT(error_of([&] { g.input("neg", {-3}); }), Contains("input: 'neg' has a negative dimension in [-3]"));
+  CHECK_THAT(error_of([] { Array::zeros({std::int64_t{1} << 61, 2}); }), Contains("would take more than 2^60 bytes"));
+  CHECK_THAT(error_of([] { Array::zeros({std::int64_t{1} << 58}, DType::f64); }), Contains("would take more than 2^60 bytes"));
+  CHECK_THAT(error_of([&] { one_hot(g.input("k", {2}, DType::i32), std::int64_t{1} << 61); }),
+             Contains("one_hot: its result f32[2,2305843009213693952] would take more than 2^60 bytes"));
+  CHECK(x.type().str() == "f32[3]");
+}
+
+TEST_CASE("an allocation that fails is a loom::Error naming the bytes and the type") {
+  // 2^44 bytes (16 TiB): representable, but no machine of this project has it.
+  CHECK_THAT(error_of([] { Array::zeros({std::int64_t{1} << 42}); }), Contains("Array: cannot allocate 17592186044416 bytes for f32[4398046511104]"));
+}
