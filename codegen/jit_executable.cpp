@@ -159,7 +159,9 @@ class JitExecutable final : public Executable {
       updates_.push_back({from, state, static_cast<std::size_t>(num_elements(type.shape)) * size_of(type.dtype)});
     }
     if (!options_.dump_dir.empty()) {
-      std::filesystem::create_directories(options_.dump_dir);
+      std::error_code error;
+      std::filesystem::create_directories(options_.dump_dir, error);
+      if (error) throw Error(fmt::format("cannot write kernel dumps to {}: {}", options_.dump_dir, error.message()));
       std::ofstream(std::filesystem::path(options_.dump_dir) / "kernels.ll") << module_->llvm_ir();
       std::ofstream(std::filesystem::path(options_.dump_dir) / "kernels.s") << module_->assembly();
     }

@@ -10,6 +10,8 @@
 #include "loom/codegen/interpreter/interpreter.h"
 #include "loom/codegen/jit_executable.h"
 #include "loom/frontend/extract.h"
+#include "loom/ir/large_stack.h"
+#include "loom/ir/parser.h"
 #include "loom/ir/printer.h"
 #include "loom/ir/verifier.h"
 #include "loom/passes/pass.h"
@@ -81,11 +83,36 @@ void check_argument(const ir::Graph& g, std::size_t i, const Array& arg, SrcLoc 
         arg.type().str(), why);
 }
 
+/// LOOM_THREADS: a whole number in [1, kMaxThreads].
+int threads_from_environment(const char* text, const SourceLoc& loc) {
+  char* end = nullptr;
+  long value = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || value < 1 || value > kMaxThreads)
+    raise(loc, "compile: LOOM_THREADS='{}' is not a thread count in [1, {}]", text, kMaxThreads);
+  return static_cast<int>(value);
+}
+
 }  // namespace
+
+Function compile_here(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs, const Updates& updates,
+                      const CompileOptions& options, SrcLoc where);
 
 Function compile(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs, const Updates& updates,
                  const CompileOptions& options, SrcLoc where) {
+  Function f;
+  // On a thread with a large stack: the passes and the kernel emitter recurse along chains of ops.
+  ir::run_on_large_stack([&] { f = compile_here(inputs, outputs, updates, options, where); });
+  return f;
+}
+
+Function compile_here(const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs, const Updates& updates,
+                      const CompileOptions& options, SrcLoc where) {
   SourceLoc loc = SourceLoc::from(where);
+  if (outputs.empty() && updates.empty()) raise(loc, "compile: nothing to compute (no outputs and no updates)");
+  if (!ir::is_identifier(options.name))
+    raise(loc, "compile: the function name '{}' is not letters, digits, '_' and '.' (it names its dump directory)", options.name);
+  if (options.threads < 0 || options.threads > kMaxThreads)
+    raise(loc, "compile: threads = {} is outside [0, {}] (0: LOOM_THREADS or all cores)", options.threads, kMaxThreads);
   const Tensor& anchor = !outputs.empty() ? outputs[0] : updates.empty() ? Tensor() : updates[0].first;
   auto* source = anchor.defined() ? dynamic_cast<Graph*>(anchor.graph()) : nullptr;
   if (!source) raise(loc, "compile: outputs and updates must be tensors of a loom::Graph");
@@ -118,7 +145,7 @@ Function compile(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
   auto impl = std::make_shared<Function::Impl>();
   if (options.backend == Backend::jit) {
     int threads = options.threads;
-    if (const char* env = std::getenv("LOOM_THREADS"); threads == 0 && env) threads = std::atoi(env);
+    if (const char* env = std::getenv("LOOM_THREADS"); threads == 0 && env) threads = threads_from_environment(env, loc);
     impl->executable = codegen::make_jit(fn.graph, codegen::JitOptions{.threads = threads,
                                                                       .dump_dir = ctx.dump_dir,
                                                                       .check_finite = options.nan_guard,
@@ -139,15 +166,21 @@ Function compile(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
   return f;
 }
 
+const Function::Impl& Function::body(SrcLoc where) const {
+  if (!impl_) raise(SourceLoc::from(where), "Function: this Function was never compiled (default-constructed); assign it compile(...)");
+  return *impl_;
+}
+
 std::vector<Array> Function::operator()(const std::vector<Array>& inputs, SrcLoc where) const {
   std::vector<Array> outputs;
-  for (ir::Value v : impl_->graph.outputs) outputs.emplace_back(impl_->graph.type(v).dtype, impl_->graph.type(v).shape);
+  const ir::Graph& g = body(where).graph;
+  for (ir::Value v : g.outputs) outputs.emplace_back(g.type(v).dtype, g.type(v).shape);
   call_into(inputs, outputs, where);
   return outputs;
 }
 
 void Function::call_into(const std::vector<Array>& inputs, std::vector<Array>& outputs, SrcLoc where) const {
-  const ir::Graph& g = impl_->graph;
+  const ir::Graph& g = body(where).graph;
   if (inputs.size() != g.inputs.size())
     raise(SourceLoc::from(where), "{}: expects {} inputs ({}), got {}", g.name(), g.inputs.size(), signature(g), inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) check_argument(g, i, inputs[i], where);
@@ -170,9 +203,9 @@ void Function::call_into(const std::vector<Array>& inputs, std::vector<Array>& o
   impl_->executable->run_into(inputs, impl_->state, outputs);
 }
 
-std::string Function::ir() const { return ir::print(impl_->graph); }
-const std::string& Function::report() const { return impl_->report; }
-const ir::Graph& Function::graph() const { return impl_->graph; }
+std::string Function::ir() const { return ir::print(body(SrcLoc::current()).graph); }
+const std::string& Function::report() const { return body(SrcLoc::current()).report; }
+const ir::Graph& Function::graph() const { return body(SrcLoc::current()).graph; }
 
 Array eval(const Expr& x, const std::vector<std::pair<Tensor, Array>>& feeds, SrcLoc loc) {
   std::vector<Tensor> inputs;

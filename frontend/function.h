@@ -13,6 +13,10 @@
 namespace loom {
 
 enum class OptLevel { O0, O1, O2 };
+
+/// The most worker threads a Function may ask for: beyond it libgomp fails or exits inside the user's process,
+/// and no machine of this project has as many cores.
+inline constexpr int kMaxThreads = 1024;
 enum class Backend { jit, interpreter };
 
 struct CompileOptions {
@@ -32,8 +36,8 @@ struct CompileOptions {
   /// Checks every intermediate (on the JIT: every kernel's results) for NaN and Inf and raises an Error naming the
   /// op and line that produced one. Memory is then planned without in-place reuse.
   bool nan_guard = false;
-  /// Worker threads for compiled kernels (0: the environment variable LOOM_THREADS, else OpenMP's default).
-  /// Results are bit-identical for any count. The interpreter is single-threaded.
+  /// Worker threads for compiled kernels, at most kMaxThreads (0: the environment variable LOOM_THREADS, else
+  /// OpenMP's default). Results are bit-identical for any count. The interpreter is single-threaded.
   int threads = 0;
   /// Memory planning (the plan-memory pass): false gives every intermediate bytes of its own and computes no
   /// result in place (the baseline the plan is measured against; results are bit-identical either way).
@@ -80,9 +84,12 @@ class Function {
   const std::string& report() const;
 
  private:
-  friend Function compile(const std::vector<Tensor>&, const std::vector<Tensor>&, const Updates&,
-                          const CompileOptions&, SrcLoc);
+  /// compile()'s work, run on a thread with a large stack (function.cpp).
+  friend Function compile_here(const std::vector<Tensor>&, const std::vector<Tensor>&, const Updates&,
+                               const CompileOptions&, SrcLoc);
   struct Impl;
+  /// impl_, or an Error naming `loc` when this Function was default-constructed and never compiled.
+  const Impl& body(SrcLoc loc) const;
   std::shared_ptr<const Impl> impl_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "loom/ir/parser.h"
 #include "loom/ir/printer.h"
 
 namespace loom {
@@ -40,6 +41,9 @@ void Tensor::set_value(const Array& value, SrcLoc loc) {
 Graph::Graph() : ir::Graph("graph") {}
 
 Tensor Graph::parameter(ir::OpKind op, const std::string& name, TensorType type, const SourceLoc& loc) {
+  // Names print in IR text and name checkpoint entries and dump files: they must parse back.
+  if (!ir::is_identifier(name))
+    raise(loc, "{}: the name '{}' is not letters, digits, '_' and '.'", op_name(op), name);
   for (ir::NodeId id : op == ir::OpKind::input ? inputs : state)
     if (node(id).name == name) raise(loc, "{}: a {} named '{}' already exists in this graph", op_name(op), op_name(op), name);
   ir::NodeId id = add_typed_node(op, {}, {}, {std::move(type)}, loc, name);

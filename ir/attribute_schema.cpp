@@ -35,14 +35,11 @@ bool among(std::string_view value, std::string_view choices) {
   }
 }
 
+/// "[0, inf]", or with kAboveZero / kBelowOne as open ends: "(0, inf]", "[0, 1)".
 std::string range(const AttrSpec& spec) {
-  auto bound = [](double b) {
-    if (std::isinf(b)) return std::string(b < 0 ? "-inf" : "inf");
-    if (b == kAboveZero) return std::string("0 (exclusive)");
-    if (b == kBelowOne) return std::string("1 (exclusive)");
-    return fmt::format("{}", b);
-  };
-  return fmt::format("[{}, {}]", bound(spec.low), bound(spec.high));
+  auto bound = [](double b) { return std::isinf(b) ? std::string(b < 0 ? "-inf" : "inf") : fmt::format("{}", b); };
+  return fmt::format("{}{}, {}{}", spec.low == kAboveZero ? "(" : "[", bound(spec.low == kAboveZero ? 0.0 : spec.low),
+                     bound(spec.high == kBelowOne ? 1.0 : spec.high), spec.high == kBelowOne ? ")" : "]");
 }
 
 const AttrSpec& declaration(OpKind op, std::string_view name) {

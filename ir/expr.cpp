@@ -163,13 +163,18 @@ Expr transpose(const Expr& x, std::vector<std::int64_t> perm, SrcLoc loc) {
 Expr reshape(const Expr& x, Shape shape, SrcLoc loc) {
   SourceLoc at = SourceLoc::from(loc);
   graph_of(x, "reshape", at);
+  const Shape written = shape;
+  if (std::count(shape.begin(), shape.end(), -1) > 1)
+    raise(at, "reshape: {} has more than one -1; at most one dimension can be inferred from {}", to_string(written), x.type().str());
+  for (auto d : shape)
+    if (d < -1) raise(at, "reshape: {} has the negative dimension {}", to_string(written), d);
   auto inferred = std::find(shape.begin(), shape.end(), -1);
   if (inferred != shape.end()) {
     std::int64_t known = 1;
     for (auto d : shape)
-      if (d != -1) known *= d;
+      if (d != -1 && __builtin_mul_overflow(known, d, &known)) known = 0;
     if (known <= 0 || x.type().size() % known != 0)
-      raise(at, "reshape: cannot infer the -1 in {} from {}", to_string(shape), x.type().str());
+      raise(at, "reshape: cannot infer the -1 in {} from {}", to_string(written), x.type().str());
     *inferred = x.type().size() / known;
   }
   return build(OpKind::reshape, {x}, {{"shape", shape}}, at);

@@ -1,6 +1,7 @@
 #include "loom/ir/parser.h"
 
 #include "loom/ir/attribute_schema.h"
+#include "loom/ir/large_stack.h"
 
 #include <cctype>
 #include <charconv>
@@ -379,7 +380,10 @@ class Parser {
     }
     std::shared_ptr<const Graph> body;
     if (try_expect('{')) {
+      // fuse never nests kernels; a limit keeps hostile text from recursing the parser off its stack.
+      if (++nesting_ > kMaxNesting) fail_at(line, column, fmt::format("bodies nested more than {} deep", kMaxNesting));
       body = std::make_shared<const Graph>(parse_function());
+      --nesting_;
       expect('}');
     }
     OpCategory category = op_info(*op).category;
@@ -419,14 +423,22 @@ class Parser {
     define(n, id);
   }
 
+  static constexpr int kMaxNesting = 64;
   std::string_view text_, source_;
   std::size_t pos_ = 0, line_ = 1, column_ = 1;
+  int nesting_ = 0;
   Graph* graph_ = nullptr;
   std::unordered_map<std::string, NodeId> values_;
 };
 
 }  // namespace
 
-Graph parse(std::string_view text, std::string_view source_name) { return Parser(text, source_name).parse(); }
+Graph parse(std::string_view text, std::string_view source_name) {
+  Graph g("");
+  run_on_large_stack([&] { g = Parser(text, source_name).parse(); });  // deep bodies and long chains recurse
+  return g;
+}
+
+bool is_identifier(std::string_view name) { return !name.empty() && std::all_of(name.begin(), name.end(), is_name_char); }
 
 }  // namespace loom::ir

@@ -12,4 +12,7 @@ namespace loom::ir {
 /// "<source>:line:column: expected ..., found ..." on malformed input.
 Graph parse(std::string_view text, std::string_view source_name = "<input>");
 
+/// Whether `name` can name a function or a value in IR text: letters, digits, '_' and '.', at least one.
+bool is_identifier(std::string_view name);
+
 }  // namespace loom::ir

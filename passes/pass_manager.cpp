@@ -90,6 +90,9 @@ class PipelineParser {
       std::size_t digits = pos_;
       while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
       if (digits == pos_) fail("expected the round limit of fixpoint<N>");
+      // Up to 1000 rounds: more would only hide a pair of rewrites undoing each other.
+      if (pos_ - digits > 4 || std::stoi(std::string(text_.substr(digits, pos_ - digits))) > 1000)
+        fail(fmt::format("fixpoint<{}>: the round limit must be at most 1000", text_.substr(digits, pos_ - digits)));
       int rounds = std::stoi(std::string(text_.substr(digits, pos_ - digits)));
       expect('>');
       expect('(');
@@ -129,14 +132,18 @@ class PipelineParser {
 /// numbered dumps an earlier compile left there, so the directory shows one pipeline.
 void dump(const ir::Graph& g, PassContext& ctx, std::string_view label) {
   if (ctx.dump_dir.empty()) return;
-  std::filesystem::create_directories(ctx.dump_dir);
-  if (ctx.dump_index == 0)
-    for (const auto& entry : std::filesystem::directory_iterator(ctx.dump_dir)) {
-      std::string file = entry.path().filename().string();
-      bool numbered = file.size() > 10 && std::all_of(file.begin(), file.begin() + 4, ::isdigit) && file[4] == '.' &&
-                      entry.path().extension() == ".loom";
-      if (numbered) std::filesystem::remove(entry.path());
-    }
+  try {
+    std::filesystem::create_directories(ctx.dump_dir);
+    if (ctx.dump_index == 0)
+      for (const auto& entry : std::filesystem::directory_iterator(ctx.dump_dir)) {
+        std::string file = entry.path().filename().string();
+        bool numbered = file.size() > 10 && std::all_of(file.begin(), file.begin() + 4, ::isdigit) && file[4] == '.' &&
+                        entry.path().extension() == ".loom";
+        if (numbered) std::filesystem::remove(entry.path());
+      }
+  } catch (const std::filesystem::filesystem_error& e) {
+    throw Error(fmt::format("cannot write IR dumps to {}: {}", ctx.dump_dir, e.code().message()));
+  }
   auto path = std::filesystem::path(ctx.dump_dir) / fmt::format("{:04}.{}.loom", ctx.dump_index++, label);
   std::ofstream out(path);
   out << ir::print(g);

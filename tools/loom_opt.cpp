@@ -9,7 +9,9 @@
 //   loom-opt model.loom --passes=O2 --check-numerics    # fail if the passes changed any output's value
 //   loom-opt model.loom --passes=O2 --bisect-limit=17   # stop after 17 rewrites (find a bad rewrite)
 
+#include <cerrno>
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -50,6 +52,8 @@ struct Options {
 
 std::string read_all(const std::string& path) {
   if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) throw Error("cannot read " + path + ": it is a directory");
   std::ifstream in(path);
   if (!in) throw Error("cannot read " + path);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -65,7 +69,15 @@ std::vector<Array> parameter_values(const ir::Graph& g, const std::vector<ir::No
     if (eq == std::string::npos) throw Error("--value expects NAME=v1,v2,..., got " + item);
     std::vector<double> numbers;
     std::stringstream list(item.substr(eq + 1));
-    for (std::string cell; std::getline(list, cell, ',');) numbers.push_back(std::stod(cell));
+    for (std::string cell; std::getline(list, cell, ',');) {
+      // strtod, not stod: a bad or out-of-range number is this tool's message, not an exception from the library.
+      char* end = nullptr;
+      errno = 0;
+      double v = std::strtod(cell.c_str(), &end);
+      if (cell.empty() || *end != '\0' || errno == ERANGE)
+        throw Error(fmt::format("--value {}: '{}' is not a finite number", item.substr(0, eq), cell));
+      numbers.push_back(v);
+    }
     given[item.substr(0, eq)] = numbers;
   }
   std::vector<Array> out;
@@ -208,6 +220,8 @@ int main(int argc, char** argv) {
     return run(o);
   } catch (const Error& e) {
     std::fprintf(stderr, "loom-opt: error: %s\n", e.what());
-    return 1;
+  } catch (const std::exception& e) {  // a library's own failure (e.g. allocation): a message, never an abort
+    std::fprintf(stderr, "loom-opt: error: %s\n", e.what());
   }
+  return 1;
 }

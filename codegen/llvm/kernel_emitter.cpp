@@ -403,6 +403,14 @@ class KernelEmitter {
     auto key = std::make_pair(v.node, at);
     if (auto it = memo_.find(key); it != memo_.end()) return it->second;
     const ir::Node& n = body_.node(v);
+    // emit recurses operand by operand: a limit far above any real kernel, and far below what compile()'s
+    // stack holds (ir/large_stack.h), turns a pathological chain into an error instead of a crash.
+    if (depth_ >= kMaxDepth) raise(n.loc, "llvm backend: a kernel chains more than {} ops", kMaxDepth);
+    struct Deeper {
+      int& depth;
+      explicit Deeper(int& d) : depth(++d) {}
+      ~Deeper() { --depth; }
+    } deeper(depth_);
     const TensorType& type = n.results[0];
     llvm::Value* result = nullptr;
     switch (n.info().category) {
@@ -527,6 +535,8 @@ class KernelEmitter {
   /// Results of the row's reductions, once accumulated (storage type).
   std::map<ir::NodeId, llvm::Value*> finished_;
   std::map<std::pair<ir::NodeId, Index>, llvm::Value*> memo_;
+  static constexpr int kMaxDepth = 1'000'000;
+  int depth_ = 0;
 };
 
 }  // namespace

@@ -133,16 +133,30 @@ TEST_CASE("a checkpoint write killed at any moment leaves the previous checkpoin
   std::mt19937 random(7);
   int kills_during_writes = 0;
   std::set<float> seen;
-  // Kill at random moments until several kills have hit a writer between creating its temporary file and
-  // renaming it (each round is one kill; most land in other phases of the loop).
-  int rounds = 0;
-  for (; kills_during_writes < 4 && rounds < 300; ++rounds) {
+  // Half the kills land at a random moment after a writer's first save; the other half just after it created its
+  // temporary file, so that kills inside the write, the fsync and the rename are certain even on a loaded machine.
+  const int rounds = 40;
+  for (int round = 0; round < rounds; ++round) {
     pid_t child = ::fork();
     REQUIRE(child >= 0);
     if (child == 0) {
       for (int k = 1;; ++k) checkpoint::save(path, versions[static_cast<std::size_t>(k % 3)]);
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 150000)(random)));
+    std::string temporary = path + fmt::format(".tmp.{}", child);
+    if (round % 2 == 0) {
+      for (int wait = 0; wait < 100000 && !std::filesystem::exists(temporary); ++wait)
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 3000)(random)));
+    } else {  // after the writer's first rename, so that the checkpoint does get replaced on a loaded machine too
+      bool created = false;
+      for (int wait = 0; wait < 100000; ++wait) {
+        bool exists = std::filesystem::exists(temporary);
+        if (created && !exists) break;
+        created = created || exists;
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 100000)(random)));
+    }
     ::kill(child, SIGKILL);
     int status = 0;
     ::waitpid(child, &status, 0);
@@ -152,13 +166,12 @@ TEST_CASE("a checkpoint write killed at any moment leaves the previous checkpoin
     float first = loaded[0].second.data<float>()[0];
     CHECK(loaded[0].second.data<float>()[(1 << 20) - 1] == first);  // one version, whole
     seen.insert(first);
-    std::string temporary = path + fmt::format(".tmp.{}", child);
     kills_during_writes += std::filesystem::exists(temporary);
     std::filesystem::remove(temporary);
   }
-  INFO("rounds: " << rounds);
-  CHECK(seen.size() == 3);  // the writers did replace the checkpoint
-  CHECK(kills_during_writes == 4);
+  INFO("kills while a temporary file existed: " << kills_during_writes << " of " << rounds);
+  CHECK(seen.size() >= 2);  // the writers did replace the checkpoint
+  CHECK(kills_during_writes >= rounds / 4);
 }
 
 TEST_CASE("shared variables are saved and restored by name, all or nothing") {

@@ -130,7 +130,7 @@ TEST_CASE("batches visit every example once per epoch in a seeded order and comp
   CHECK(order_of(0, 4) == std::vector<std::int64_t>(epoch0.begin() + 4, epoch0.end()));
 }
 
-TEST_CASE("a seeded split holds out disjoint examples; head keeps the first ones") {
+TEST_CASE("a seeded split holds out disjoint examples, and head keeps the first ones") {
   data::Split parts = data::split(numbered(100), 20, 5);
   CHECK(parts.train.images.shape()[0] == 80);
   CHECK(parts.validation.images.shape()[0] == 20);

@@ -96,7 +96,7 @@ TEST_CASE("dropout masks are the same on 1 and 2 threads, at O0 and O2, on the J
   }
 }
 
-TEST_CASE("each call draws a new dropout mask and advances the graph's step counter; inference is the identity", "[jit]") {
+TEST_CASE("each call draws a new dropout mask and advances the graph's step counter, and inference is the identity", "[jit]") {
   Graph g;
   Tensor x = g.input("x", {4096});
   Tensor y = dropout(x, 0.5);
@@ -115,10 +115,10 @@ TEST_CASE("each call draws a new dropout mask and advances the graph's step coun
   CHECK(infer.ir().find("random_uniform") == std::string::npos);
 }
 
-TEST_CASE("dropout names the op and the caller's line for a rate outside [0, 1)") {
+TEST_CASE("dropout names the op and the caller's line for a rate that is not in 0 <= rate < 1") {
   Graph g;
   Tensor x = g.input("x", {3});
-  CHECK_THROWS_WITH(dropout(x, 1.0), Catch::Matchers::Contains("dropout: rate 1 is not in [0, 1)") &&
+  CHECK_THROWS_WITH(dropout(x, 1.0), Catch::Matchers::Contains("dropout: attribute 'rate' = 1 is outside [0, 1)") &&
                                          Catch::Matchers::Contains("dropout_test.cpp"));
 }
 

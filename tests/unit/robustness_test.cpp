@@ -1,7 +1,9 @@
 // Issue #12's inputs from a hostile or careless user: each ends in a loom::Error that names what is wrong (or in a
 // correct result), never in a signal, another exception type or a wrong size.
 
+#include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include <catch2/catch.hpp>
 #include <loom/loom.h>
@@ -89,4 +91,57 @@ TEST_CASE("sizes that overflow or are negative are errors naming the op, not wro
 TEST_CASE("an allocation that fails is a loom::Error naming the bytes and the type") {
   // 2^44 bytes (16 TiB): representable, but no machine of this project has it.
   CHECK_THAT(error_of([] { Array::zeros({std::int64_t{1} << 42}); }), Contains("Array: cannot allocate 17592186044416 bytes for f32[4398046511104]"));
+}
+
+TEST_CASE("options that would kill the process, and a Function never compiled, are errors") {
+  Graph g;
+  Tensor x = g.input("x", {4});
+  CHECK_THAT(error_of([&] { compile({x}, {exp(x)}, {}, {.threads = 65536}); }), Contains("compile: threads = 65536 is outside [0, 1024]"));
+  CHECK_THAT(error_of([&] { compile({x}, {exp(x)}, {}, {.threads = -1}); }), Contains("threads = -1"));
+  Function never;
+  CHECK_THAT(error_of([&] { never({Array::zeros({4})}); }), Contains("this Function was never compiled"));
+  CHECK_THAT(error_of([&] { never.ir(); }), Contains("this Function was never compiled"));
+  CHECK_THAT(error_of([&] { compile({x}, {}); }), Contains("compile: nothing to compute (no outputs and no updates)"));
+}
+
+TEST_CASE("unwritable dump directories, bad pipelines and bad names are loom::Errors") {
+  Graph g;
+  Tensor x = g.input("x", {4});
+  std::string file = (std::filesystem::temp_directory_path() / "loom-robustness-file").string();
+  std::ofstream(file) << "a file, not a directory";
+  CHECK_THAT(error_of([&] { compile({x}, {exp(x)}, {}, {.dump_dir = file}); }), Contains("cannot write IR dumps to " + file));
+  CHECK_THAT(error_of([&] { compile({x}, {exp(x)}, {}, {.pipeline = "fixpoint<99999999999999999>(cse)"}); }),
+             Contains("the round limit must be at most 1000"));
+  CHECK_THAT(error_of([&] { compile({x}, {exp(x)}, {}, {.name = "../../escaped"}); }),
+             Contains("the function name '../../escaped' is not letters, digits"));
+  CHECK_THAT(error_of([&] { g.input("say \"hi\"\n", {2}); }), Contains("input: the name 'say \"hi\"\n' is not letters"));
+  CHECK_THAT(error_of([&] { g.shared("", Array::zeros({2})); }), Contains("state: the name '' is not letters"));
+}
+
+TEST_CASE("reshape names the shape the user wrote, and a batched matmul over zero batches works on both backends", "[jit]") {
+  Graph g;
+  Tensor x = g.input("x", {2, 3});
+  CHECK_THAT(error_of([&] { reshape(x, {-1, -1}); }), Contains("reshape: [-1,-1] has more than one -1"));
+  Tensor a = g.input("a", {0, 2, 3}), b = g.input("b", {0, 3, 4});
+  for (Backend backend : {Backend::jit, Backend::interpreter}) {
+    Function f = compile({a, b}, {matmul(a, b)}, {}, {.backend = backend});
+    std::vector<Array> out = f({Array::zeros({0, 2, 3}), Array::zeros({0, 3, 4})});
+    CHECK(out[0].shape() == Shape{0, 2, 4});
+  }
+}
+
+TEST_CASE("deep graphs: an 8,000-op chain compiles and runs, and nesting beyond the parser's limit is an error", "[jit]") {
+  Graph g;
+  Tensor x = g.input("x", {4});
+  Tensor h = x;
+  for (int i = 0; i < 8000; ++i) h = tanh(h) + 0.5f;
+  std::vector<float> got = compile({x}, {h})({Array::full({4}, 0.25)})[0].to_vector<float>();
+  float expected = 0.25f;
+  for (int i = 0; i < 8000; ++i) expected = std::tanh(expected) + 0.5f;
+  CHECK(got[3] == Approx(expected).epsilon(1e-5));
+
+  std::string text = "func @f(%x: f32[3]) -> (f32[3]) {\n";
+  for (int depth = 0; depth < 100; ++depth)
+    text += "  %0 = fused(%x) {kernel = \"k\", kind = \"loop\"} : f32[3] {\nfunc @k(%x: f32[3]) -> (f32[3]) {\n";
+  CHECK_THAT(error_of([&] { ir::parse(text, "nested.loom"); }), Contains("bodies nested more than 64 deep"));
 }
