@@ -27,18 +27,29 @@ bool CommonSubexpressionElimination::run(ir::Graph& g, PassContext& ctx) {
   std::set<ir::NodeId> pinned = grad_pinned_nodes(g);
   std::vector<bool> needed = ir::needed_nodes(g);
   std::unordered_map<std::string, ir::NodeId> seen;
+  // merged_into[id]: the node id's uses move to. Operands are redirected as the topological walk reaches their
+  // users, and everything else once at the end: linear, where a replace_all_uses per merge was quadratic.
+  std::vector<ir::NodeId> merged_into(g.num_nodes(), ir::kNoNode);
+  auto redirect = [&](ir::Value& v) {
+    if (merged_into[v.node] != ir::kNoNode) v.node = merged_into[v.node];
+  };
   bool changed = false;
   for (ir::NodeId id : ir::topological_order(g)) {
-    const ir::Node& n = g.node(id);
+    ir::Node& n = g.node(id);
+    for (ir::Value& operand : n.operands) redirect(operand);
     if (!needed[id] || n.info().category == ir::OpCategory::Param || pinned.count(id)) continue;
     auto [it, fresh] = seen.try_emplace(structural_key(n), id);
     if (fresh || pinned.count(it->second)) continue;
     if (!ctx.grant_rewrite("merge", fmt::format("node {} ({})", id, ir::op_name(n.op)))) break;
-    for (std::uint32_t k = 0; k < n.results.size(); ++k) g.replace_all_uses({id, k}, {it->second, k});
+    merged_into[id] = it->second;
     // A value the forward pass computes stays a forward value when a gradient's copy of it merges into it.
-    g.node(it->second).from_autodiff = g.node(it->second).from_autodiff && g.node(id).from_autodiff;
+    g.node(it->second).from_autodiff = g.node(it->second).from_autodiff && n.from_autodiff;
     changed = true;
   }
+  for (ir::NodeId id = 0; id < g.num_nodes(); ++id)
+    for (ir::Value& operand : g.node(id).operands) redirect(operand);
+  for (ir::Value& out : g.outputs) redirect(out);
+  for (auto& [target, value] : g.updates) redirect(value);
   return changed;
 }
 
