@@ -20,6 +20,14 @@ namespace {
 
 bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; }
 
+/// "f32[3]", "(f32[3], f64[])" or "()": a node's result types in messages (a grad with num_wrt = 0 has none).
+std::string types_text(const std::vector<TensorType>& types) {
+  if (types.size() == 1) return types[0].str();
+  std::string text;
+  for (const TensorType& t : types) text += (text.empty() ? "" : ", ") + t.str();
+  return "(" + text + ")";
+}
+
 /// A recursive-descent parser over the characters of the text; it tracks line and column for errors.
 class Parser {
  public:
@@ -396,7 +404,7 @@ class Parser {
         fail_at(line, column, e.what());
       }
       if (inferred != results)
-        fail_at(line, column, fmt::format("%{} is declared {} but its operands give {}", n, results[0].str(), inferred[0].str()));
+        fail_at(line, column, fmt::format("%{} is declared {} but its operands give {}", n, types_text(results), types_text(inferred)));
     } else if (!operands.empty()) {
       fail_at(line, column, "constant takes no operands");
     } else {

@@ -92,7 +92,7 @@ Array Array::from(const std::vector<T>& values, Shape shape) {
   if constexpr (std::is_same_v<T, bool>) {
     for (std::size_t i = 0; i < values.size(); ++i) a.set(static_cast<std::int64_t>(i), values[i] ? 1.0 : 0.0);
   } else {
-    std::memcpy(a.raw(), values.data(), a.nbytes());
+    if (a.nbytes() > 0) std::memcpy(a.raw(), values.data(), a.nbytes());  // data() may be null when empty
   }
   return a;
 }

@@ -5,20 +5,12 @@
 #include <catch2/catch.hpp>
 #include <loom/loom.h>
 
+#include "error_of.h"
+
 using namespace loom;
+using loom::testing::error_of;
 
 namespace {
-
-/// The message of the Error that `fn` throws ("" if it throws none).
-template <class Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 /// Checks `message` against `pattern` and that it ends by pointing at this file's `line`.
 void check_message(const std::string& message, const std::string& pattern, int line) {

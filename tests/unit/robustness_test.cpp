@@ -8,26 +8,17 @@
 #include <catch2/catch.hpp>
 #include <loom/loom.h>
 
+#include "error_of.h"
+
 #include "loom/ir/parser.h"
 #include "loom/ir/verifier.h"
 #include "loom/passes/pass.h"
 
 using namespace loom;
+using loom::testing::error_of;
 using Catch::Matchers::Contains;
 
 namespace {
-
-/// The message of the loom::Error `fn` throws; fails the test when it throws anything else or nothing.
-template <class Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL("no loom::Error was thrown");
-  return "";
-}
 
 /// Parses, verifies and runs the O2 pipeline over `text` (a function with one input %x: f32[3]).
 void compile_ir(const std::string& body, const std::string& signature = "func @f(%x: f32[3]) -> (f32[3])") {
@@ -144,4 +135,14 @@ TEST_CASE("deep graphs: an 8,000-op chain compiles and runs, and nesting beyond 
   for (int depth = 0; depth < 100; ++depth)
     text += "  %0 = fused(%x) {kernel = \"k\", kind = \"loop\"} : f32[3] {\nfunc @k(%x: f32[3]) -> (f32[3]) {\n";
   CHECK_THAT(error_of([&] { ir::parse(text, "nested.loom"); }), Contains("bodies nested more than 64 deep"));
+}
+
+TEST_CASE("inputs the fuzzer found: a grad with no results declared with one, and arrays from empty vectors") {
+  // A grad with num_wrt = 0 has no results; the parser's message used to read the first of them (a segfault).
+  CHECK_THAT(error_of([] { compile_ir("  %0 = grad(%x) {num_wrt = 0} : f32[3]\n  return %x"); }),
+             Contains("%0 is declared f32[3] but its operands give ()"));
+  // Array::from copied from an empty vector's data(), which may be null (undefined behaviour UBSan reports).
+  Array empty = Array::from(std::vector<double>{}, {0, 7});
+  CHECK(empty.shape() == Shape{0, 7});
+  CHECK(empty.nbytes() == 0);
 }
