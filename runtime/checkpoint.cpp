@@ -49,10 +49,10 @@ class Writer {
 
 class Reader {
  public:
-  Reader(const std::string& path, std::vector<char> data) : path_(path), data_(std::move(data)) {}
+  Reader(const std::string& name, std::string_view data) : name_(name), data_(data) {}
   const char* bytes(std::size_t size, std::string_view what) {
     if (data_.size() - at_ < size)
-      throw Error(fmt::format("{}: truncated checkpoint: {} needs {} bytes, {} are left", path_, what, size, data_.size() - at_));
+      throw Error(fmt::format("{}: truncated checkpoint: {} needs {} bytes, {} are left", name_, what, size, data_.size() - at_));
     const char* p = data_.data() + at_;
     at_ += size;
     return p;
@@ -68,8 +68,8 @@ class Reader {
   const char* data() const { return data_.data(); }
 
  private:
-  std::string path_;
-  std::vector<char> data_;
+  const std::string& name_;
+  std::string_view data_;
   std::size_t at_ = 0;
 };
 
@@ -142,52 +142,57 @@ void save(const std::string& path, const Entries& entries) {
 Entries load(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (!file) throw Error(fmt::format("{}: cannot open the checkpoint: {}", path, std::strerror(errno)));
-  std::vector<char> data;
+  std::string data;
   char chunk[1 << 16];
-  for (std::size_t n; (n = std::fread(chunk, 1, sizeof chunk, file)) > 0;) data.insert(data.end(), chunk, chunk + n);
+  for (std::size_t n; (n = std::fread(chunk, 1, sizeof chunk, file)) > 0;) data.append(chunk, n);
   std::fclose(file);
-  Reader r(path, std::move(data));
+  return parse(data, path);
+}
+
+Entries parse(std::string_view bytes, const std::string& name) {
+  Reader r(name, bytes);
   if (std::memcmp(r.bytes(sizeof kMagic, "the magic"), kMagic, sizeof kMagic) != 0)
-    throw Error(fmt::format("{}: not a loom checkpoint (no LOOMCKPT magic)", path));
+    throw Error(fmt::format("{}: not a loom checkpoint (no LOOMCKPT magic)", name));
   auto version = r.value<std::uint32_t>("the version");
   if (r.value<std::uint32_t>("the byte order") != kByteOrder)  // first: another byte order garbles the version too
-    throw Error(fmt::format("{}: the checkpoint was written with another byte order", path));
+    throw Error(fmt::format("{}: the checkpoint was written with another byte order", name));
   if (version != kVersion)
-    throw Error(fmt::format("{}: checkpoint version {}, this build reads version {}", path, version, kVersion));
+    throw Error(fmt::format("{}: checkpoint version {}, this build reads version {}", name, version, kVersion));
   auto count = r.value<std::uint64_t>("the entry count");
   Entries entries;
   for (std::uint64_t k = 0; k < count; ++k) {
     std::string what = fmt::format("entry {}", k);
     auto name_size = r.value<std::uint32_t>(what);
-    std::string name(r.bytes(name_size, what), name_size);
-    what = fmt::format("entry {} ('{}')", k, name);
+    std::string entry_name(r.bytes(name_size, what), name_size);
+    what = fmt::format("entry {} ('{}')", k, entry_name);
     auto dtype = r.value<std::uint8_t>(what);
-    if (dtype > static_cast<std::uint8_t>(DType::b8)) throw Error(fmt::format("{}: {} has an unknown dtype {}", path, what, dtype));
+    if (dtype > static_cast<std::uint8_t>(DType::b8)) throw Error(fmt::format("{}: {} has an unknown dtype {}", name, what, dtype));
     auto rank = r.value<std::uint32_t>(what);
-    if (rank > 64) throw Error(fmt::format("{}: {} has rank {}", path, what, rank));
+    if (rank > 64) throw Error(fmt::format("{}: {} has rank {}", name, what, rank));
     Shape shape;
     std::uint64_t expected = size_of(static_cast<DType>(dtype));
     for (std::uint32_t d = 0; d < rank; ++d) {
       shape.push_back(r.value<std::int64_t>(what));
-      if (shape.back() < 0) throw Error(fmt::format("{}: {} has a negative dimension", path, what));
+      if (shape.back() < 0) throw Error(fmt::format("{}: {} has a negative dimension", name, what));
       if (__builtin_mul_overflow(expected, static_cast<std::uint64_t>(shape.back()), &expected))
-        throw Error(fmt::format("{}: {} has dimensions whose size overflows", path, what));
+        throw Error(fmt::format("{}: {} has dimensions whose size overflows", name, what));
     }
-    auto bytes = r.value<std::uint64_t>(what);
+    auto payload_size = r.value<std::uint64_t>(what);
     auto crc = r.value<std::uint32_t>(what);
-    if (bytes != expected) throw Error(fmt::format("{}: {} holds {} bytes, its type needs {}", path, what, bytes, expected));
-    const char* payload = r.bytes(bytes, what);
-    if (crc32c(payload, bytes) != crc) throw Error(fmt::format("{}: {} is damaged (its CRC32C does not match)", path, what));
+    if (payload_size != expected)
+      throw Error(fmt::format("{}: {} holds {} bytes, its type needs {}", name, what, payload_size, expected));
+    const char* payload = r.bytes(payload_size, what);
+    if (crc32c(payload, payload_size) != crc) throw Error(fmt::format("{}: {} is damaged (its CRC32C does not match)", name, what));
     Array array(static_cast<DType>(dtype), shape);
-    std::memcpy(array.raw(), payload, bytes);
-    entries.emplace_back(std::move(name), std::move(array));
+    std::memcpy(array.raw(), payload, payload_size);
+    entries.emplace_back(std::move(entry_name), std::move(array));
   }
   std::size_t checked = r.at();
   if (std::memcmp(r.bytes(sizeof kEnd, "the end marker"), kEnd, sizeof kEnd) != 0)
-    throw Error(fmt::format("{}: the checkpoint does not end where its entries do", path));
+    throw Error(fmt::format("{}: the checkpoint does not end where its entries do", name));
   auto crc = r.value<std::uint32_t>("the file checksum");
-  if (crc32c(r.data(), checked + sizeof kEnd) != crc) throw Error(fmt::format("{}: the checkpoint's header is damaged", path));
-  if (r.at() != r.size()) throw Error(fmt::format("{}: {} bytes after the checkpoint's end", path, r.size() - r.at()));
+  if (crc32c(r.data(), checked + sizeof kEnd) != crc) throw Error(fmt::format("{}: the checkpoint's header is damaged", name));
+  if (r.at() != r.size()) throw Error(fmt::format("{}: {} bytes after the checkpoint's end", name, r.size() - r.at()));
   return entries;
 }
 

@@ -21,9 +21,13 @@ using Entries = std::vector<std::pair<std::string, Array>>;
 /// `path` holds either the previous checkpoint or this one, whole, whatever happens meanwhile.
 void save(const std::string& path, const Entries& entries);
 
-/// Reads `path`, checking the magic, version, byte order, every entry's CRC32C and the end; a truncated or damaged
-/// file is an Error naming the file, the entry and what is wrong.
+/// Reads `path` and parses it; a file that cannot be opened is an Error too.
 Entries load(const std::string& path);
+
+/// Checks `bytes` (a whole checkpoint in memory): the magic, version, byte order, every entry's CRC32C and the end;
+/// a truncated or damaged checkpoint is an Error naming `name` (the file), the entry and what is wrong. Separate
+/// from load() so that the fuzzer (tests/fuzz/checkpoint_fuzz.cpp) reaches every check without a file.
+Entries parse(std::string_view bytes, const std::string& name);
 
 /// CRC32C (Castagnoli), the checksum of each entry.
 std::uint32_t crc32c(const void* data, std::size_t size, std::uint32_t crc = 0);

@@ -73,6 +73,16 @@ TEST_CASE("the IDX reader reads plain and gzip files and refuses each kind of da
   CHECK_THROWS_WITH(data::read_idx("/nonexistent/file", data::IdxKind::labels), Catch::Matchers::Contains("/nonexistent/file: cannot open"));
 }
 
+TEST_CASE("the IDX parser checks bytes in memory as the reader checks files, and dimensions beyond 64 bits") {
+  std::vector<std::uint8_t> labels = header(0x08, {3});
+  labels.insert(labels.end(), {1, 2, 3});
+  CHECK(data::parse_labels(std::string(labels.begin(), labels.end()), "memory", 10).to_vector<int>() == std::vector<int>{1, 2, 3});
+  // 2^31 · 2^31 · 4 = 2^64 bytes, which wraps to 0 in 64 bits and would pass as an empty file.
+  std::vector<std::uint8_t> wraps = header(0x08, {0x80000000u, 0x80000000u, 4});
+  CHECK_THROWS_WITH(data::parse_idx(std::string(wraps.begin(), wraps.end()), "memory", data::IdxKind::images),
+                    Catch::Matchers::Contains("memory: the dimensions [2147483648,2147483648,4] promise more than 2^64 bytes"));
+}
+
 TEST_CASE("Fashion-MNIST comes from the Debian package, and its absence names the package") {
   data::LabelledImages test = data::fashion_mnist(/*train=*/false);
   CHECK(test.images.shape() == Shape{10000, 784});
