@@ -13,6 +13,12 @@
 /// every group. Each group becomes one `fused` node whose body is a nested function and whose kernel shape
 /// (ir::attach_body) gives its `kind`: "loop" (elementwise), "reduce" (reductions sharing a pass), "row"
 /// (softmax-like) or "matmul" (a oneDNN matmul with its bias and activation).
+///
+/// Two bounds keep fuse and the code generator near-linear on deep graphs (a chain of 16,000 ops with its
+/// gradient): a kernel holds at most kMaxKernelOps ops, and all of a kernel's ops lie in one window of kWindow
+/// consecutive positions of the program order. Edges only go forward in that order and a kernel never spans two
+/// windows, so no path leaves a window and comes back: a search for a path that would close a cycle stays inside
+/// the kernel's window, and the merge phase pairs only kernels of one window.
 
 #include <algorithm>
 #include <functional>
@@ -46,9 +52,17 @@ bool can_root(const ir::Node& n) {
 /// stored: the backward kernel regenerates the forward mask.
 bool is_random(const ir::Node& n) { return n.info().has(ir::trait::Random); }
 
+/// The most ops one kernel computes. LLVM's loop vectorizer spends time quadratic in a loop body's size (its
+/// register-pressure estimate): a 16,000-op kernel took 90 s to compile. A kernel of a few hundred ops is already
+/// bound by arithmetic, not memory, so a split costs one store and one load per kMaxKernelOps ops.
+constexpr std::size_t kMaxKernelOps = 256;
+
+/// The length of a window of the program order (see the top of the file). Graphs of fewer ops are one window.
+constexpr std::size_t kWindow = 2048;
+
 class Fusion {
  public:
-  explicit Fusion(ir::Graph& g) : g_(g), group_of_(g.num_nodes(), -1), users_(g.num_nodes()) {
+  explicit Fusion(ir::Graph& g) : g_(g), group_of_(g.num_nodes(), -1), users_(g.num_nodes()), node_seen_(g.num_nodes(), 0) {
     std::vector<bool> needed = ir::needed_nodes(g);
     for (NodeId id : ir::topological_order(g))
       if (needed[id]) order_.push_back(id);
@@ -68,8 +82,7 @@ class Fusion {
       if (is_matmul_group(group_of_[id])) continue;  // complete already
       if (group_of_[id] < 0) {
         if (!can_root(n) || (is_random(n) && !computed_alone(id))) continue;
-        group_of_[id] = static_cast<int>(groups_.size());
-        groups_.push_back({id});
+        new_group({id});
         shapes_.push_back(std::get<ir::KernelShape>(analyze({id})));
         if (never(n)) continue;  // a kernel of its own, alone
       }
@@ -107,17 +120,16 @@ class Fusion {
       std::vector<NodeId> members{id, *add};
       if (auto act = only_user(*add); act && ir::is_matmul_activation(g_.node(*act).op) && !never(g_.node(*act)) && group_of_[*act] < 0)
         members.push_back(*act);
+      std::erase_if(members, [&](NodeId m) { return window(m) != window(id); });
+      if (members.size() < 2) continue;
       auto shape = analyze(members);
       if (!std::holds_alternative<ir::KernelShape>(shape) && members.size() == 3) {  // try without the activation
         members.pop_back();
         shape = analyze(members);
       }
       if (!std::holds_alternative<ir::KernelShape>(shape)) continue;
-      int group = static_cast<int>(groups_.size());
-      for (NodeId member : members) group_of_[member] = group;
-      groups_.push_back(members);
+      matmul_groups_.insert(new_group(members));
       shapes_.push_back(std::get<ir::KernelShape>(shape));
-      matmul_groups_.insert(group);
     }
   }
 
@@ -150,27 +162,43 @@ class Fusion {
   /// computed from its results (the per-row epilogue); loop groups of one shape with each other. Row kernels
   /// (softmax-like) and matmul kernels stay as they are. Whether the merged group is one kernel is
   /// ir::analyze_kernel's decision; that no path leaves it and comes back (convexity) is fuse's.
+  ///
+  /// A pair that cannot merge stays unmergeable while other groups merge (its kernel shape depends on its own
+  /// members, and merging only adds paths between groups), so a sweep tries only the pairs with a group that
+  /// changed since the previous sweep: each pair is tried once per change of one of its groups, not once per merge.
+  /// Only groups of one window pair up.
   void merge_groups() {
-    for (int round = 0; round < 64; ++round) {
-      bool merged = false;
-      for (std::size_t a = 0; a < groups_.size() && !merged; ++a)
-        for (std::size_t b = 0; b < groups_.size() && !merged; ++b)
-          if (a != b && !groups_[a].empty() && !groups_[b].empty())
-            if (auto shape = merged_shape(a, b)) {
-              for (NodeId id : groups_[b]) {
-                group_of_[id] = static_cast<int>(a);
-                groups_[a].push_back(id);
-              }
-              groups_[b].clear();
-              shapes_[a] = std::move(*shape);
-              merged = true;
-            }
-      if (!merged) return;
+    std::map<std::size_t, std::vector<std::size_t>> by_window;
+    for (std::size_t k = 0; k < groups_.size(); ++k) by_window[group_window(static_cast<int>(k))].push_back(k);
+    for (const auto& [window, candidates] : by_window) merge_within(candidates);
+  }
+
+  void merge_within(const std::vector<std::size_t>& candidates) {
+    std::set<std::size_t> changed(candidates.begin(), candidates.end());
+    for (bool merged = true; merged;) {
+      merged = false;
+      std::set<std::size_t> changed_now;
+      for (std::size_t i = 0; i < candidates.size(); ++i)
+        for (std::size_t j = i + 1; j < candidates.size() && !groups_[candidates[i]].empty(); ++j) {
+          std::size_t a = candidates[i], b = candidates[j];
+          if (groups_[b].empty() || !(changed.count(a) || changed.count(b))) continue;
+          auto shape = merged_shape(a, b);
+          if (!shape) continue;
+          for (NodeId id : groups_[b]) join(id, static_cast<int>(a));
+          groups_[b].clear();
+          outside_users_[b].clear();
+          shapes_[a] = std::move(*shape);
+          changed.insert(a);
+          changed_now.insert(a);
+          merged = true;
+        }
+      changed = std::move(changed_now);
     }
   }
 
   /// The shape of groups a and b as one kernel, when they may merge.
   std::optional<ir::KernelShape> merged_shape(std::size_t a, std::size_t b) {
+    if (groups_[a].size() + groups_[b].size() > kMaxKernelOps) return std::nullopt;
     for (std::size_t k : {a, b}) {
       if (is_matmul_group(static_cast<int>(k)) || shapes_[k].kind == ir::KernelKind::row) return std::nullopt;
       for (NodeId id : groups_[k])
@@ -178,16 +206,17 @@ class Fusion {
     }
     std::vector<NodeId> members = groups_[a];
     members.insert(members.end(), groups_[b].begin(), groups_[b].end());
-    std::set<NodeId> merged(members.begin(), members.end());
+    auto shape = analyze(members);
+    auto* kernel = std::get_if<ir::KernelShape>(&shape);
+    if (!kernel) return std::nullopt;
     // Convexity: nothing outside the merged kernel may lie on a path between two of its members.
+    std::set<NodeId> merged(members.begin(), members.end());
     std::vector<NodeId> starts;
     for (NodeId id : merged)
       for (NodeId u : users_[id])
         if (!merged.count(u)) starts.push_back(u);
-    if (first_reached(starts, [&](NodeId id) { return merged.count(id) > 0; })) return std::nullopt;
-    auto shape = analyze(members);
-    if (auto* k = std::get_if<ir::KernelShape>(&shape)) return std::move(*k);
-    return std::nullopt;
+    if (first_reached(starts, window(members.front()), [&](NodeId id) { return merged.count(id) > 0; })) return std::nullopt;
+    return std::move(*kernel);
   }
 
   void consider(NodeId p, int group) {
@@ -195,8 +224,7 @@ class Fusion {
     if (group_of_[p] >= 0 || n.info().category == OpCategory::Param || n.op == OpKind::constant || is_random(n)) return;
     std::string reason = why_not(p, group);
     if (reason.empty()) {
-      group_of_[p] = group;
-      groups_[static_cast<std::size_t>(group)].push_back(p);
+      join(p, group);
     } else if (can_root(n) && !refusals_.count(p)) {
       NodeId root = groups_[static_cast<std::size_t>(group)].front();
       refusals_[p] = {root, fmt::format("kept out of the kernel of {} (node {}): {}", ir::op_name(g_.node(root).op), root, reason)};
@@ -221,45 +249,75 @@ class Fusion {
       return fmt::format("it is also used outside the kernel, and the kernel stores results at each element of {}{}, not {}",
                          loom::to_string(shape.space), shape.kind == ir::KernelKind::reduce ? fmt::format(" or once per row ({} rows)", shape.rows) : "",
                          n.results[0].str());
+    if (groups_[static_cast<std::size_t>(group)].size() >= kMaxKernelOps)
+      return fmt::format("the kernel has {} ops, the most one kernel takes", kMaxKernelOps);
+    if (window(p) != group_window(group))
+      return fmt::format("it lies in another window of {} positions of the program order (a kernel stays in one, so "
+                         "that fuse stays near-linear on deep graphs)", kWindow);
     // With every group contracted to one node, p joining the group must not close a cycle: no path may lead
     // from p to the group, or from the group to p, through anything else.
     std::vector<NodeId> from_p, from_group;
     for (NodeId u : users_[p])
       if (group_of_[u] != group) from_p.push_back(u);
-    for (NodeId m : groups_[static_cast<std::size_t>(group)])
-      for (NodeId u : users_[m])
-        if (group_of_[u] != group && u != p) from_group.push_back(u);
+    for (NodeId u : outside_users_[static_cast<std::size_t>(group)])
+      if (group_of_[u] != group && u != p) from_group.push_back(u);
     auto in_group = [&](NodeId id) { return group_of_[id] == group; };
     auto is_p = [&](NodeId id) { return id == p; };
-    if (auto via = first_reached(from_p, in_group))
+    if (auto via = first_reached(from_p, window(p), in_group))
       return fmt::format("another kernel or op (node {}) uses it and feeds this kernel; fusing would form a cycle", *via);
-    if (auto via = first_reached(from_group, is_p))
+    if (auto via = first_reached(from_group, window(p), is_p))
       return fmt::format("it depends on this kernel through node {}; fusing would form a cycle", *via);
     return "";
   }
 
-  /// Follows users from `starts`, treating every group as one node (reaching a member reaches all members);
-  /// returns the start node of the first path that reaches a node satisfying `target`.
+  /// Follows users from `starts`, treating every group as one node (reaching a member reaches all members, and
+  /// the search goes on from the group's outside users); returns the start node of the first path that reaches a
+  /// node satisfying `target`, which lies in window `in_window`. Paths never return to a window they left, so the
+  /// search stops at later windows; visits are marked with a per-search epoch, so a search costs what it visits.
   template <class Target>
-  std::optional<NodeId> first_reached(const std::vector<NodeId>& starts, Target target) {
-    std::vector<bool> seen(g_.num_nodes(), false), group_seen(groups_.size(), false);
+  std::optional<NodeId> first_reached(const std::vector<NodeId>& starts, std::size_t in_window, Target target) {
+    ++epoch_;
     for (NodeId start : starts) {
       std::vector<NodeId> work{start};
       while (!work.empty()) {
         NodeId id = work.back();
         work.pop_back();
-        if (seen[id]) continue;
-        seen[id] = true;
+        if (node_seen_[id] == epoch_ || window(id) != in_window) continue;
+        node_seen_[id] = epoch_;
         if (target(id)) return start;
         int h = group_of_[id];
-        if (h >= 0 && !group_seen[static_cast<std::size_t>(h)]) {
-          group_seen[static_cast<std::size_t>(h)] = true;
-          for (NodeId m : groups_[static_cast<std::size_t>(h)]) work.push_back(m);
+        if (h < 0) {
+          for (NodeId u : users_[id]) work.push_back(u);
+        } else if (group_seen_[static_cast<std::size_t>(h)] != epoch_) {
+          group_seen_[static_cast<std::size_t>(h)] = epoch_;
+          for (NodeId u : outside_users_[static_cast<std::size_t>(h)])
+            if (group_of_[u] != h) work.push_back(u);
         }
-        for (NodeId u : users_[id]) work.push_back(u);
       }
     }
     return std::nullopt;
+  }
+
+  std::size_t window(NodeId id) const { return position_[id] / kWindow; }
+  std::size_t group_window(int group) const { return window(groups_[static_cast<std::size_t>(group)].front()); }
+
+  /// Starts a group of `members`; returns its index.
+  int new_group(const std::vector<NodeId>& members) {
+    int group = static_cast<int>(groups_.size());
+    groups_.emplace_back();
+    outside_users_.emplace_back();
+    group_seen_.push_back(0);
+    for (NodeId id : members) join(id, group);
+    return group;
+  }
+
+  /// Adds `id` to `group`, and its users to the group's outside users (a user that joins later stays listed;
+  /// readers skip members).
+  void join(NodeId id, int group) {
+    group_of_[id] = group;
+    groups_[static_cast<std::size_t>(group)].push_back(id);
+    for (NodeId u : users_[id])
+      if (group_of_[u] != group) outside_users_[static_cast<std::size_t>(group)].push_back(u);
   }
 
   void build_kernels() {
@@ -347,6 +405,11 @@ class Fusion {
   std::set<NodeId> escapes_;
   std::vector<std::size_t> position_;  ///< each needed node's place in order_
   std::vector<std::vector<NodeId>> groups_;
+  /// Per group: users of its members outside it when they joined (members that joined since are skipped).
+  std::vector<std::vector<NodeId>> outside_users_;
+  /// first_reached's marks: a node or group is visited in the current search when its mark equals epoch_.
+  std::vector<std::uint32_t> node_seen_, group_seen_;
+  std::uint32_t epoch_ = 0;
   std::vector<ir::KernelShape> shapes_;  ///< each group's shape as one kernel
   std::map<NodeId, std::pair<NodeId, std::string>> refusals_;  ///< node -> (root of the kernel it was kept out of, why)
   std::set<int> matmul_groups_;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <string_view>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -95,7 +96,8 @@ TEST_CASE("a damaged or truncated checkpoint is refused with an error that names
     }
     // a payload byte names its entry
     std::vector<char> bad = good;
-    auto payload = std::search(bad.begin(), bad.end(), "fc1.W", "fc1.W" + 5) - bad.begin() + 5 + 1 + 4 + 16 + 8 + 4;
+    const std::string_view name = "fc1.W";
+    auto payload = std::search(bad.begin(), bad.end(), name.begin(), name.end()) - bad.begin() + 5 + 1 + 4 + 16 + 8 + 4;
     bad[static_cast<std::size_t>(payload) + 3] ^= 1;
     CHECK_THAT(refused(bad), Catch::Matchers::Contains("('fc1.W') is damaged"));
   }

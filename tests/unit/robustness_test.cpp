@@ -137,6 +137,48 @@ TEST_CASE("deep graphs: an 8,000-op chain compiles and runs, and nesting beyond 
   CHECK_THAT(error_of([&] { ir::parse(text, "nested.loom"); }), Contains("bodies nested more than 64 deep"));
 }
 
+TEST_CASE("deep graphs: a 1,500-link chain's gradient splits into bounded kernels and matches f64", "[jit]") {
+  // 4,500 ops forward and about twice that backward: several windows of fuse's program order and far more than
+  // one kernel's worth of ops, so kernels are cut by both bounds and the backward kernels read forward values
+  // stored by other kernels. Each link's derivative is near 1, so the gradient neither vanishes nor explodes.
+  constexpr int kLinks = 1500;
+  Graph g;
+  Tensor x = g.input("x", {5});
+  Tensor w = g.shared("w", Array::from(std::vector<float>{0.1f, -0.2f, 0.3f, 0.05f, -0.4f}));
+  Tensor h = x * w;
+  for (int i = 0; i < kLinks; ++i) h = h + 0.001f * tanh(h);
+  Tensor cost = sum(h);
+  Function step = compile({x}, {cost, grad(cost, {w})[0]});
+  std::vector<float> xs{0.5f, -1.0f, 0.25f, 2.0f, -0.75f}, ws{0.1f, -0.2f, 0.3f, 0.05f, -0.4f};
+  std::vector<Array> out = step({Array::from(xs)});
+  std::vector<float> dw = out[1].to_vector<float>();
+  double expected_cost = 0;
+  for (std::size_t k = 0; k < xs.size(); ++k) {  // forward and backward of the same chain in f64
+    std::vector<double> t(kLinks);
+    double v = double(xs[k]) * ws[k];
+    for (int i = 0; i < kLinks; ++i) v += 0.001 * (t[i] = std::tanh(v));
+    expected_cost += v;
+    double d = 1;
+    for (int i = kLinks - 1; i >= 0; --i) d *= 1 + 0.001 * (1 - t[i] * t[i]);
+    INFO("element " << k);
+    CHECK(dw[k] == Approx(d * xs[k]).epsilon(1e-4));
+  }
+  CHECK(out[0].to_vector<float>()[0] == Approx(expected_cost).epsilon(1e-4));
+
+  std::size_t kernels = 0;
+  for (ir::NodeId id = 0; id < step.graph().num_nodes(); ++id) {
+    const ir::Node& n = step.graph().node(id);
+    if (n.dead || n.op != ir::OpKind::fused) continue;
+    ++kernels;
+    std::size_t ops = 0;
+    for (ir::NodeId b = 0; b < n.body->num_nodes(); ++b)
+      ops += !n.body->node(b).dead && n.body->node(b).info().category != ir::OpCategory::Param &&
+             n.body->node(b).op != ir::OpKind::constant;
+    CHECK(ops <= 256);
+  }
+  CHECK(kernels >= 4500 / 256);
+}
+
 TEST_CASE("inputs the fuzzer found: a grad with no results declared with one, and arrays from empty vectors") {
   // A grad with num_wrt = 0 has no results; the parser's message used to read the first of them (a segfault).
   CHECK_THAT(error_of([] { compile_ir("  %0 = grad(%x) {num_wrt = 0} : f32[3]\n  return %x"); }),
