@@ -141,7 +141,8 @@ class JitExecutable final : public Executable {
       if (step.kind == Step::Kind::kernel) sources.emplace_back(bodies.back().get(), *n.kernel, overwrites(step, n));
       steps_.push_back(std::move(step));
     }
-    module_ = llvm_backend::KernelModule::compile(sources, {.want_text = !options_.dump_dir.empty(), .target_cpu = options_.target_cpu});
+    module_ = llvm_backend::KernelModule::compile(
+        sources, {.want_text = !options_.dump_dir.empty(), .target_cpu = options_.target_cpu, .threads = options_.threads});
     std::size_t k = 0;
     for (Step& step : steps_) {
       if (step.kind != Step::Kind::kernel) continue;

@@ -37,7 +37,8 @@ struct CompileOptions {
   /// op and line that produced one. Memory is then planned without in-place reuse.
   bool nan_guard = false;
   /// Worker threads for compiled kernels, at most kMaxThreads (0: the environment variable LOOM_THREADS, else
-  /// OpenMP's default). Results are bit-identical for any count. The interpreter is single-threaded.
+  /// OpenMP's default). Results are bit-identical for any count. The interpreter is single-threaded. The JIT also
+  /// compiles the kernels of a large graph on this many threads (0 and no LOOM_THREADS: every core).
   int threads = 0;
   /// Memory planning (the plan-memory pass): false gives every intermediate bytes of its own and computes no
   /// result in place (the baseline the plan is measured against; results are bit-identical either way).

@@ -19,14 +19,16 @@ NodeId Graph::add_typed_node(OpKind op, std::vector<Value> operands, Attrs attrs
   return static_cast<NodeId>(nodes_.size() - 1);
 }
 
-void Graph::replace_all_uses(Value from, Value to) {
+void Graph::replace_all_uses(Value from, Value to) { replace_all_uses(std::map<Value, Value>{{from, to}}); }
+
+void Graph::replace_all_uses(const std::map<Value, Value>& replacements) {
+  auto replace = [&](Value& v) {
+    if (auto found = replacements.find(v); found != replacements.end()) v = found->second;
+  };
   for (auto& n : nodes_)
-    for (auto& operand : n.operands)
-      if (operand == from) operand = to;
-  for (auto& out : outputs)
-    if (out == from) out = to;
-  for (auto& [target, value] : updates)
-    if (value == from) value = to;
+    for (auto& operand : n.operands) replace(operand);
+  for (auto& out : outputs) replace(out);
+  for (auto& [target, value] : updates) replace(value);
 }
 
 bool is_planned(const Graph& g) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,6 +77,9 @@ class Graph {
 
   /// Replaces every use of `from` (by nodes, outputs and updates) with `to`.
   void replace_all_uses(Value from, Value to);
+  /// Replaces every use of each key with its value, in one pass over the graph (a pass that replaces many values
+  /// calls this once rather than replace_all_uses per value, which would be quadratic).
+  void replace_all_uses(const std::map<Value, Value>& replacements);
 
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }

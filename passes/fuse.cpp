@@ -328,7 +328,9 @@ class Fusion {
     std::sort(by_position.begin(), by_position.end(),
               [&](std::size_t a, std::size_t b) { return position_[groups_[a].back()] < position_[groups_[b].back()]; });
     std::vector<std::pair<NodeId, std::shared_ptr<ir::Graph>>> kernels;
-    for (std::size_t k : by_position) kernels.push_back(build_kernel(groups_[k]));
+    std::map<Value, Value> replacements;  // member values read outside their kernel -> the fused node's results
+    for (std::size_t k : by_position) kernels.push_back(build_kernel(groups_[k], replacements));
+    g_.replace_all_uses(replacements);
     // Names follow the order in which the kernels run (and print): k0, k1, ...
     std::map<NodeId, std::size_t> rank;
     for (NodeId id : ir::topological_order(g_)) rank.emplace(id, rank.size());
@@ -341,8 +343,11 @@ class Fusion {
     }
   }
 
-  /// Replaces a group by a fused node; returns the node and its body, which build_kernels names.
-  std::pair<NodeId, std::shared_ptr<ir::Graph>> build_kernel(const std::vector<NodeId>& members) {
+  /// Replaces a group by a fused node; returns the node and its body, which build_kernels names. The uses of its
+  /// results are redirected to the fused node once every kernel is built (`replacements`); until then kernels
+  /// built later name the members' values, as the rest of the graph does.
+  std::pair<NodeId, std::shared_ptr<ir::Graph>> build_kernel(const std::vector<NodeId>& members,
+                                                             std::map<Value, Value>& replacements) {
     int group = group_of_[members[0]];
     auto body = std::make_shared<ir::Graph>();
     std::map<Value, Value> inner;
@@ -390,7 +395,7 @@ class Fusion {
     // A kernel with one result takes that value's name, so dumps keep the user's names.
     std::string name = results.size() == 1 ? g_.node(results[0]).name : "";
     NodeId fused = g_.add_typed_node(OpKind::fused, operands, {}, types, SourceLoc(g_.node(members.back()).loc), name);
-    for (std::uint32_t k = 0; k < results.size(); ++k) g_.replace_all_uses(results[k], {fused, k});
+    for (std::uint32_t k = 0; k < results.size(); ++k) replacements[results[k]] = {fused, k};
     for (NodeId id : members) {
       g_.node(fused).from_autodiff = g_.node(fused).from_autodiff || g_.node(id).from_autodiff;
       g_.node(id).dead = true;

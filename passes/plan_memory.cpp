@@ -60,23 +60,25 @@ struct Group {
 
 /// First-fit: each group in `order` goes to the lowest offset that no group already placed and alive at the same
 /// time occupies. Returns the arena size.
+///
+/// The groups placed so far are kept in offset order, so each placement is one scan (no sort per group): a deep
+/// graph keeps thousands of values alive from its forward to its backward kernels.
 std::int64_t place_first_fit(std::vector<Group>& groups, const std::vector<std::size_t>& order) {
-  std::vector<std::size_t> placed;
+  std::vector<std::size_t> placed;  // by offset
   std::int64_t arena = 0;
   for (std::size_t idx : order) {
     Group& group = groups[idx];
-    std::vector<const Group*> conflicts;
-    for (std::size_t other : placed)
-      if (groups[other].start <= group.end && group.start <= groups[other].end) conflicts.push_back(&groups[other]);
-    std::sort(conflicts.begin(), conflicts.end(), [](const Group* a, const Group* b) { return a->offset < b->offset; });
     std::int64_t offset = 0;
-    for (const Group* c : conflicts) {
-      if (offset + group.size <= c->offset) break;
-      offset = std::max(offset, c->offset + c->size);
+    for (std::size_t other : placed) {
+      const Group& c = groups[other];
+      if (c.start > group.end || group.start > c.end) continue;  // not alive at the same time
+      if (offset + group.size <= c.offset) break;
+      offset = std::max(offset, c.offset + c.size);
     }
     group.offset = offset;
     arena = std::max(arena, offset + group.size);
-    placed.push_back(idx);
+    auto by_offset = [&](std::size_t a, std::size_t b) { return groups[a].offset < groups[b].offset; };
+    placed.insert(std::upper_bound(placed.begin(), placed.end(), idx, by_offset), idx);
   }
   return arena;
 }

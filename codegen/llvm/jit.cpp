@@ -1,9 +1,14 @@
 #include "loom/codegen/llvm/jit.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <deque>
+#include <exception>
 #include <map>
 #include <mutex>
+#include <span>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -27,6 +32,7 @@
 
 #include "loom/codegen/llvm/kernel_emitter.h"
 #include "loom/codegen/llvm/object_cache.h"
+#include "loom/ir/large_stack.h"
 
 namespace loom::codegen::llvm_backend {
 
@@ -81,7 +87,10 @@ void add_vector_variants(llvm::TargetLibraryInfoImpl& tlii, VectorLibrary librar
   constexpr Function kFunctions[] = {{"exp", "llvm.exp", 1},   {"log", "llvm.log", 1}, {"pow", "llvm.pow", 2},
                                      {"tanh", nullptr, 1},     {"log1p", nullptr, 1},  {"expm1", nullptr, 1},
                                      {"cos", "llvm.cos", 1}};
-  // VecDesc holds StringRefs: the strings live as long as the process (one table per library and ISA).
+  // VecDesc holds StringRefs: the strings live as long as the process (one table per library and ISA). Threads
+  // compiling parts of one module at once fill the tables under a lock.
+  static std::mutex tables_lock;
+  std::lock_guard lock(tables_lock);
   static std::map<std::pair<int, bool>, std::pair<std::deque<std::string>, std::vector<llvm::VecDesc>>> tables;
   auto& [names, descriptors] = tables[{static_cast<int>(library), avx512}];
   if (descriptors.empty()) {
@@ -166,45 +175,116 @@ std::string emit_file(llvm::Module& module, llvm::TargetMachine& machine, llvm::
   return std::string(buffer.begin(), buffer.end());
 }
 
+/// A part of a compile: some of the kernels, in a module of their own, as an object file (and its text when asked).
+struct CompiledPart {
+  std::string object, ir, assembly;
+  bool from_cache = false;
+};
+
+/// Emits `kernels` into a module, then optimizes and compiles it for the requested CPU, or loads the object from
+/// the disk cache. Runs on any thread: every LLVM object it uses is its own.
+CompiledPart compile_part(std::span<const KernelSource> kernels, const CompileRequest& request) {
+  auto context = std::make_unique<llvm::LLVMContext>();
+  auto module = std::make_unique<llvm::Module>("loom", *context);
+  for (const KernelSource& kernel : kernels) emit_kernel(kernel, *module);
+  std::string problems;
+  llvm::raw_string_ostream problem_stream(problems);
+  if (llvm::verifyModule(*module, &problem_stream)) throw Error("llvm backend: emitted invalid IR: " + problems);
+
+  auto target = take(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host CPU");
+  std::unique_ptr<llvm::TargetMachine> machine = target_machine(target, request.target_cpu);
+  module->setDataLayout(machine->createDataLayout());
+  module->setTargetTriple(machine->getTargetTriple().str());
+
+  // The cache key covers the unoptimized module, so a hit skips optimization and code generation.
+  std::string unoptimized;
+  llvm::raw_string_ostream unoptimized_stream(unoptimized);
+  module->print(unoptimized_stream, nullptr);
+  ObjectCache cache = ObjectCache::from_environment();
+  std::string key = ObjectCache::key(unoptimized, machine->getTargetCPU().str(),
+                                     machine->getTargetFeatureString().str() +
+                                         (vector_library() == VectorLibrary::sleef ? ",veclib=sleef" : ""));
+  CompiledPart part;
+  std::optional<std::string> object = request.want_text ? std::nullopt : cache.load(key);
+  part.from_cache = object.has_value();
+  if (!object) {
+    optimize(*module, *machine);
+    if (request.want_text) {
+      llvm::raw_string_ostream ir_stream(part.ir);
+      module->print(ir_stream, nullptr);
+      part.assembly = emit_file(*module, *machine, llvm::CodeGenFileType::AssemblyFile);
+    }
+    object = emit_file(*module, *machine, llvm::CodeGenFileType::ObjectFile);
+    cache.store(key, *object);
+  }
+  part.object = std::move(*object);
+  return part;
+}
+
+/// Below this many ops in all, kernels compile on the calling thread: a thread and a module of its own cost more
+/// than they save.
+constexpr std::size_t kMinOpsPerPart = 1000;
+/// Parts per compiling thread, so that threads finishing early take more work.
+constexpr std::size_t kPartsPerThread = 8;
+
+/// Splits `kernels` into contiguous parts of about equal op counts, a few per compiling thread, and compiles them
+/// at once, each thread taking the next part when it is done (kernels of equal size can take very different times).
+/// LLVM's time grows with the ops; kernels are independent functions, so splitting changes no code.
+std::vector<CompiledPart> compile_parts(const std::vector<KernelSource>& kernels, const CompileRequest& request) {
+  std::size_t ops = 0;
+  for (const KernelSource& kernel : kernels) ops += kernel.body->num_nodes();
+  std::size_t cores = request.threads > 0 ? static_cast<std::size_t>(request.threads) : std::thread::hardware_concurrency();
+  std::size_t threads = std::max<std::size_t>(1, std::min({cores, kernels.size(), ops / kMinOpsPerPart}));
+  std::size_t parts = threads == 1 ? 1 : std::min(kernels.size(), threads * kPartsPerThread);
+  std::vector<std::span<const KernelSource>> spans;
+  std::size_t begin = 0, done = 0;
+  for (std::size_t k = 0; k < kernels.size(); ++k) {
+    done += kernels[k].body->num_nodes();
+    if (done * parts >= ops * (spans.size() + 1) || k + 1 == kernels.size()) {
+      spans.emplace_back(kernels.data() + begin, k + 1 - begin);
+      begin = k + 1;
+    }
+  }
+  if (spans.empty()) spans.emplace_back();
+  std::vector<CompiledPart> compiled(spans.size());
+  std::vector<std::exception_ptr> errors(spans.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t p; (p = next++) < spans.size();) {
+      try {
+        compiled[p] = compile_part(spans[p], request);
+      } catch (...) {
+        errors[p] = std::current_exception();
+      }
+    }
+  };
+  {
+    // Helper threads run on a large stack, as compile() does (the emitter recurses along chains of ops).
+    std::vector<std::jthread> helpers;
+    for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back([&] { ir::run_on_large_stack(work); });
+    work();
+  }
+  for (const std::exception_ptr& error : errors)
+    if (error) std::rethrow_exception(error);
+  return compiled;
+}
+
 class OrcKernelModule final : public KernelModule {
  public:
   OrcKernelModule(const std::vector<KernelSource>& kernels, const CompileRequest& request) {
     initialize_llvm();
-    auto context = std::make_unique<llvm::LLVMContext>();
-    auto module = std::make_unique<llvm::Module>("loom", *context);
-    for (const KernelSource& kernel : kernels) emit_kernel(kernel, *module);
-    std::string problems;
-    llvm::raw_string_ostream problem_stream(problems);
-    if (llvm::verifyModule(*module, &problem_stream)) throw Error("llvm backend: emitted invalid IR: " + problems);
-
+    std::vector<CompiledPart> parts = compile_parts(kernels, request);
     auto target = take(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host CPU");
-    std::unique_ptr<llvm::TargetMachine> machine = target_machine(target, request.target_cpu);
-    module->setDataLayout(machine->createDataLayout());
-    module->setTargetTriple(machine->getTargetTriple().str());
-
-    // The cache key covers the unoptimized module, so a hit skips optimization and code generation.
-    std::string unoptimized;
-    llvm::raw_string_ostream unoptimized_stream(unoptimized);
-    module->print(unoptimized_stream, nullptr);
-    ObjectCache cache = ObjectCache::from_environment();
-    std::string key = ObjectCache::key(unoptimized, machine->getTargetCPU().str(),
-                                       machine->getTargetFeatureString().str() +
-                                           (vector_library() == VectorLibrary::sleef ? ",veclib=sleef" : ""));
-    std::optional<std::string> object = request.want_text ? std::nullopt : cache.load(key);
-    from_cache_ = object.has_value();
-    if (!object) {
-      optimize(*module, *machine);
-      if (request.want_text) {
-        llvm::raw_string_ostream ir_stream(ir_);
-        module->print(ir_stream, nullptr);
-        assembly_ = emit_file(*module, *machine, llvm::CodeGenFileType::AssemblyFile);
-      }
-      object = emit_file(*module, *machine, llvm::CodeGenFileType::ObjectFile);
-      cache.store(key, *object);
-    }
+    target_machine(target, request.target_cpu);  // the same CPU and features the parts were compiled for
     jit_ = take(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(target).create(), "creating the JIT");
-    if (auto error = jit_->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(*object, "loom-kernels")))
-      throw Error("llvm backend: loading the kernels: " + llvm::toString(std::move(error)));
+    from_cache_ = true;
+    for (CompiledPart& part : parts) {
+      ir_ += part.ir;
+      assembly_ += part.assembly;
+      from_cache_ = from_cache_ && part.from_cache;
+      if (auto error = jit_->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(part.object, "loom-kernels")))
+        throw Error("llvm backend: loading the kernels: " + llvm::toString(std::move(error)));
+    }
   }
 
   KernelFn lookup(const std::string& name) const override {

@@ -1,5 +1,6 @@
 #pragma once
-/// The LLVM backend's compiler: fused loop kernels → one LLVM module → O3 for the host CPU → ORC LLJIT.
+/// The LLVM backend's compiler: fused loop kernels → LLVM modules (one per compiling thread) → O3 for the host CPU
+/// → object files → one ORC LLJIT.
 /// This header is free of LLVM types so that only codegen/llvm/*.cpp pays for LLVM's headers.
 
 #include <cstdint>
@@ -25,6 +26,9 @@ struct CompileRequest {
   /// "x86-64-v3" (AVX2, FMA) or "x86-64-v4" (AVX-512), which must not need a feature this machine lacks; empty for
   /// the environment variable LOOM_TARGET_CPU, else "host". Part of the disk cache's key.
   std::string target_cpu;
+  /// Threads that compile at once, each a part of the kernels in a module of its own: 0 for every core. Small
+  /// sets of kernels are compiled on the calling thread alone.
+  int threads = 0;
 };
 
 /// One kernel to compile: a fused node's body and shape, and for each of its outputs the input whose buffer it

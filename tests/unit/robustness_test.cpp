@@ -141,6 +141,7 @@ TEST_CASE("deep graphs: a 1,500-link chain's gradient splits into bounded kernel
   // 4,500 ops forward and about twice that backward: several windows of fuse's program order and far more than
   // one kernel's worth of ops, so kernels are cut by both bounds and the backward kernels read forward values
   // stored by other kernels. Each link's derivative is near 1, so the gradient neither vanishes nor explodes.
+  // Compiled with 2 threads, the kernels are compiled in parts on 2 threads; with 1, as one module: the same bits.
   constexpr int kLinks = 1500;
   Graph g;
   Tensor x = g.input("x", {5});
@@ -148,9 +149,12 @@ TEST_CASE("deep graphs: a 1,500-link chain's gradient splits into bounded kernel
   Tensor h = x * w;
   for (int i = 0; i < kLinks; ++i) h = h + 0.001f * tanh(h);
   Tensor cost = sum(h);
-  Function step = compile({x}, {cost, grad(cost, {w})[0]});
+  Function step = compile({x}, {cost, grad(cost, {w})[0]}, {}, {.threads = 2});
   std::vector<float> xs{0.5f, -1.0f, 0.25f, 2.0f, -0.75f}, ws{0.1f, -0.2f, 0.3f, 0.05f, -0.4f};
   std::vector<Array> out = step({Array::from(xs)});
+  std::vector<Array> one_thread = compile({x}, {cost, grad(cost, {w})[0]}, {}, {.threads = 1})({Array::from(xs)});
+  CHECK(one_thread[0].to_vector<float>() == out[0].to_vector<float>());
+  CHECK(one_thread[1].to_vector<float>() == out[1].to_vector<float>());
   std::vector<float> dw = out[1].to_vector<float>();
   double expected_cost = 0;
   for (std::size_t k = 0; k < xs.size(); ++k) {  // forward and backward of the same chain in f64
