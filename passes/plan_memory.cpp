@@ -165,6 +165,15 @@ class Planner {
   }
 
   void place() {
+    // Every offset plus size is at most the sum of all sizes; bounding the sum keeps the arithmetic below in 64
+    // bits (each value is at most kMaxValueBytes, but many of them are not).
+    std::int64_t total = 0;
+    for (const Group& group : groups_) {
+      std::optional<std::int64_t> sum = checked_add(total, group.size);
+      if (!sum || *sum > kMaxValueBytes)
+        throw Error(fmt::format("plan-memory: the intermediates of @{} need more than 2^60 bytes in all", g_.name()));
+      total = *sum;
+    }
     std::vector<std::size_t> order(groups_.size());
     for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
     if (!ctx_.memory_reuse) {  // every value after the previous one

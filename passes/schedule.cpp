@@ -54,7 +54,7 @@ class Scheduler {
     out.push_back(run("program-order", [](NodeId a, NodeId b, const State&) { return a < b; }));
     // The step that adds the fewest bytes (its results minus the operands it is the last reader of).
     out.push_back(run("memory-greedy", [this](NodeId a, NodeId b, const State& s) {
-      std::int64_t da = growth(a, s), db = growth(b, s);
+      double da = growth(a, s), db = growth(b, s);
       return da != db ? da < db : a < b;
     }));
     // Depth first: the step whose operands were computed most recently, finishing one chain before the next.
@@ -72,14 +72,16 @@ class Scheduler {
   };
   using Better = std::function<bool(NodeId, NodeId, const State&)>;
 
-  std::int64_t bytes(NodeId id) const {
-    std::int64_t total = 0;
-    for (const TensorType& t : g_.node(id).results) total += ir::arena_size(t);
+  /// Bytes are counted in double: a graph of many values near the 2^60-byte limit of one value would overflow 64
+  /// bits here (plan-memory then refuses it); below 2^53 bytes the counts are exact.
+  double bytes(NodeId id) const {
+    double total = 0;
+    for (const TensorType& t : g_.node(id).results) total += static_cast<double>(ir::arena_size(t));
     return total;
   }
 
-  std::int64_t growth(NodeId id, const State& s) const {
-    std::int64_t delta = bytes(id);
+  double growth(NodeId id, const State& s) const {
+    double delta = bytes(id);
     for (NodeId p : deps_[id])
       if (s.readers_left[p] == 1 && !kept(p)) delta -= bytes(p);
     return delta;
@@ -147,7 +149,7 @@ class Scheduler {
       if (waiting[id] == 0) ready.push_back(id);
     }
     std::vector<NodeId> order;
-    std::int64_t live = 0, peak = 0;
+    double live = 0, peak = 0;
     while (!ready.empty()) {
       auto pick = std::min_element(ready.begin(), ready.end(), [&](NodeId a, NodeId b) { return better(a, b, s); });
       NodeId id = *pick;
@@ -162,7 +164,7 @@ class Scheduler {
       for (NodeId u : users_[id])
         if (--waiting[u] == 0) ready.push_back(u);
     }
-    return {name, std::move(order), peak};
+    return {name, std::move(order), static_cast<std::int64_t>(std::min(peak, 0x1p62))};
   }
 
   const ir::Graph& g_;

@@ -137,6 +137,18 @@ TEST_CASE("deep graphs: an 8,000-op chain compiles and runs, and nesting beyond 
   CHECK_THAT(error_of([&] { ir::parse(text, "nested.loom"); }), Contains("bodies nested more than 64 deep"));
 }
 
+TEST_CASE("a memory plan whose intermediates add up to more than 2^60 bytes is an error, not a wrapped offset", "[jit]") {
+  // Each value is 2^59 bytes (allowed), twenty of them alive at once would overflow 64-bit offsets.
+  Graph g;
+  Tensor x = g.input("x", {std::int64_t{1} << 57});
+  std::vector<Tensor> parts;
+  for (int k = 0; k < 20; ++k) parts.push_back(Tensor(x * static_cast<float>(k + 2)).no_fuse());
+  Tensor total = parts[0];
+  for (int k = 1; k < 20; ++k) total = total + parts[static_cast<std::size_t>(k)];
+  CHECK_THAT(error_of([&] { compile({x}, {total}); }),
+             Contains("plan-memory: the intermediates of @main need more than 2^60 bytes in all"));
+}
+
 TEST_CASE("deep graphs: a 1,500-link chain's gradient splits into bounded kernels and matches f64", "[jit]") {
   // 4,500 ops forward and about twice that backward: several windows of fuse's program order and far more than
   // one kernel's worth of ops, so kernels are cut by both bounds and the backward kernels read forward values
