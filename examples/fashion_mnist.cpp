@@ -7,6 +7,7 @@
 //   build/examples/fashion_mnist --help                 # every flag
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -42,8 +43,8 @@ data::Augmentation parse_augmentation(const std::string& text) {
     } catch (const std::logic_error&) {
       throw CLI::ValidationError("--augment", "'" + part + "' is not noise[=sigma], flip or shift[=pixels]");
     }
-    if (a.noise < 0 || a.max_shift < 0 || a.max_shift > 27)
-      throw CLI::ValidationError("--augment", "'" + part + "' is out of range (noise >= 0, shift in [0, 27])");
+    if (!(a.noise >= 0) || std::isinf(a.noise) || a.max_shift < 0 || a.max_shift > 27)  // NaN fails the first test
+      throw CLI::ValidationError("--augment", "'" + part + "' is out of range (noise finite and >= 0, shift in [0, 27])");
   }
   return a;
 }

@@ -92,6 +92,7 @@ with tempfile.TemporaryDirectory() as out:
     for flags, message in ((["--lr", "-1"], "--lr: '-1' must be above 0"),
                            (["--optimizer", "adamax"], "--optimizer: adamax not in"),
                            (["--augment", "blur"], "'blur' is not noise[=sigma], flip or shift[=pixels]"),
+                           (["--augment", "noise=nan"], "'noise=nan' is out of range"),
                            (["--mixup", "0.2", "--label-smoothing", "0.1"], "mixup and label smoothing do not combine")):
         bad = subprocess.run([binary, *flags], capture_output=True, text=True)
         said = bad.stdout + bad.stderr
