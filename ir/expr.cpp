@@ -172,7 +172,7 @@ Expr reshape(const Expr& x, Shape shape, SrcLoc loc) {
   if (inferred != shape.end()) {
     std::int64_t known = 1;
     for (auto d : shape)
-      if (d != -1 && __builtin_mul_overflow(known, d, &known)) known = 0;
+      if (d != -1) known = checked_mul(known, d).value_or(0);
     if (known <= 0 || x.type().size() % known != 0)
       raise(at, "reshape: cannot infer the -1 in {} from {}", to_string(written), x.type().str());
     *inferred = x.type().size() / known;

@@ -19,16 +19,23 @@ NodeId Graph::add_typed_node(OpKind op, std::vector<Value> operands, Attrs attrs
   return static_cast<NodeId>(nodes_.size() - 1);
 }
 
-void Graph::replace_all_uses(Value from, Value to) { replace_all_uses(std::map<Value, Value>{{from, to}}); }
+void Graph::for_each_use(const std::function<void(Value&)>& fn) {
+  for (auto& n : nodes_)
+    for (auto& operand : n.operands) fn(operand);
+  for (auto& out : outputs) fn(out);
+  for (auto& [target, value] : updates) fn(value);
+}
+
+void Graph::replace_all_uses(Value from, Value to) {
+  for_each_use([&](Value& v) {
+    if (v == from) v = to;
+  });
+}
 
 void Graph::replace_all_uses(const std::map<Value, Value>& replacements) {
-  auto replace = [&](Value& v) {
+  for_each_use([&](Value& v) {
     if (auto found = replacements.find(v); found != replacements.end()) v = found->second;
-  };
-  for (auto& n : nodes_)
-    for (auto& operand : n.operands) replace(operand);
-  for (auto& out : outputs) replace(out);
-  for (auto& [target, value] : updates) replace(value);
+  });
 }
 
 bool is_planned(const Graph& g) {

@@ -75,6 +75,8 @@ class Graph {
   const TensorType& type(Value v) const { return nodes_.at(v.node).results.at(v.index); }
   std::size_t num_nodes() const { return nodes_.size(); }
 
+  /// Calls `fn` on every use of a value (node operands, outputs, update values); `fn` may change the use.
+  void for_each_use(const std::function<void(Value&)>& fn);
   /// Replaces every use of `from` (by nodes, outputs and updates) with `to`.
   void replace_all_uses(Value from, Value to);
   /// Replaces every use of each key with its value, in one pass over the graph (a pass that replaces many values

@@ -46,10 +46,7 @@ bool CommonSubexpressionElimination::run(ir::Graph& g, PassContext& ctx) {
     g.node(it->second).from_autodiff = g.node(it->second).from_autodiff && n.from_autodiff;
     changed = true;
   }
-  for (ir::NodeId id = 0; id < g.num_nodes(); ++id)
-    for (ir::Value& operand : g.node(id).operands) redirect(operand);
-  for (ir::Value& out : g.outputs) redirect(out);
-  for (auto& [target, value] : g.updates) redirect(value);
+  g.for_each_use(redirect);
   return changed;
 }
 

@@ -52,9 +52,10 @@ bool can_root(const ir::Node& n) {
 /// stored: the backward kernel regenerates the forward mask.
 bool is_random(const ir::Node& n) { return n.info().has(ir::trait::Random); }
 
-/// The most ops one kernel computes. LLVM's loop vectorizer spends time quadratic in a loop body's size (its
-/// register-pressure estimate): a 16,000-op kernel took 90 s to compile. A kernel of a few hundred ops is already
-/// bound by arithmetic, not memory, so a split costs one store and one load per kMaxKernelOps ops.
+/// The most ops one kernel computes. LLVM's time per op grows with a function's size: a 16,000-op chain with its
+/// gradient as one kernel took 97 s to compile, as kernels of at most 64, 256 or 1,024 ops 10, 12 or 21 s
+/// (docs/PERFORMANCE.md). A kernel of a few hundred ops is bound by arithmetic, not memory, so a split costs one
+/// store and one load per kMaxKernelOps ops.
 constexpr std::size_t kMaxKernelOps = 256;
 
 /// The length of a window of the program order (see the top of the file). Graphs of fewer ops are one window.
@@ -210,12 +211,12 @@ class Fusion {
     auto* kernel = std::get_if<ir::KernelShape>(&shape);
     if (!kernel) return std::nullopt;
     // Convexity: nothing outside the merged kernel may lie on a path between two of its members.
-    std::set<NodeId> merged(members.begin(), members.end());
+    auto in_merged = [&](NodeId id) { return group_of_[id] == static_cast<int>(a) || group_of_[id] == static_cast<int>(b); };
     std::vector<NodeId> starts;
-    for (NodeId id : merged)
-      for (NodeId u : users_[id])
-        if (!merged.count(u)) starts.push_back(u);
-    if (first_reached(starts, window(members.front()), [&](NodeId id) { return merged.count(id) > 0; })) return std::nullopt;
+    for (std::size_t k : {a, b})
+      for (NodeId u : outside_users_[k])
+        if (!in_merged(u)) starts.push_back(u);
+    if (first_reached(starts, window(members.front()), in_merged)) return std::nullopt;
     return std::move(*kernel);
   }
 

@@ -181,9 +181,10 @@ struct CompiledPart {
   bool from_cache = false;
 };
 
-/// Emits `kernels` into a module, then optimizes and compiles it for the requested CPU, or loads the object from
-/// the disk cache. Runs on any thread: every LLVM object it uses is its own.
-CompiledPart compile_part(std::span<const KernelSource> kernels, const CompileRequest& request) {
+/// Emits `kernels` into a module, then optimizes and compiles it for `target` (configured by target_machine), or
+/// loads the object from the disk cache. Runs on any thread: every LLVM object it uses is its own.
+CompiledPart compile_part(std::span<const KernelSource> kernels, llvm::orc::JITTargetMachineBuilder target,
+                          const CompileRequest& request) {
   auto context = std::make_unique<llvm::LLVMContext>();
   auto module = std::make_unique<llvm::Module>("loom", *context);
   for (const KernelSource& kernel : kernels) emit_kernel(kernel, *module);
@@ -191,8 +192,7 @@ CompiledPart compile_part(std::span<const KernelSource> kernels, const CompileRe
   llvm::raw_string_ostream problem_stream(problems);
   if (llvm::verifyModule(*module, &problem_stream)) throw Error("llvm backend: emitted invalid IR: " + problems);
 
-  auto target = take(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host CPU");
-  std::unique_ptr<llvm::TargetMachine> machine = target_machine(target, request.target_cpu);
+  std::unique_ptr<llvm::TargetMachine> machine = take(target.createTargetMachine(), "creating the target machine");
   module->setDataLayout(machine->createDataLayout());
   module->setTargetTriple(machine->getTargetTriple().str());
 
@@ -230,7 +230,8 @@ constexpr std::size_t kPartsPerThread = 8;
 /// Splits `kernels` into contiguous parts of about equal op counts, a few per compiling thread, and compiles them
 /// at once, each thread taking the next part when it is done (kernels of equal size can take very different times).
 /// LLVM's time grows with the ops; kernels are independent functions, so splitting changes no code.
-std::vector<CompiledPart> compile_parts(const std::vector<KernelSource>& kernels, const CompileRequest& request) {
+std::vector<CompiledPart> compile_parts(const std::vector<KernelSource>& kernels,
+                                        const llvm::orc::JITTargetMachineBuilder& target, const CompileRequest& request) {
   std::size_t ops = 0;
   for (const KernelSource& kernel : kernels) ops += kernel.body->num_nodes();
   std::size_t cores = request.threads > 0 ? static_cast<std::size_t>(request.threads) : std::thread::hardware_concurrency();
@@ -252,7 +253,7 @@ std::vector<CompiledPart> compile_parts(const std::vector<KernelSource>& kernels
   auto work = [&] {
     for (std::size_t p; (p = next++) < spans.size();) {
       try {
-        compiled[p] = compile_part(spans[p], request);
+        compiled[p] = compile_part(spans[p], target, request);
       } catch (...) {
         errors[p] = std::current_exception();
       }
@@ -273,9 +274,9 @@ class OrcKernelModule final : public KernelModule {
  public:
   OrcKernelModule(const std::vector<KernelSource>& kernels, const CompileRequest& request) {
     initialize_llvm();
-    std::vector<CompiledPart> parts = compile_parts(kernels, request);
     auto target = take(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host CPU");
-    target_machine(target, request.target_cpu);  // the same CPU and features the parts were compiled for
+    target_machine(target, request.target_cpu);  // checks the CPU, and sets it and its features on `target`
+    std::vector<CompiledPart> parts = compile_parts(kernels, target, request);
     jit_ = take(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(target).create(), "creating the JIT");
     from_cache_ = true;
     for (CompiledPart& part : parts) {
