@@ -1,6 +1,7 @@
 // The fit loop: schedules, metrics over partial batches, early stopping with restore-best, callbacks, progress on
 // a terminal and off one, and a compiled model trained through train::model.
 
+#include <poll.h>
 #include <pty.h>
 #include <unistd.h>
 
@@ -146,8 +147,14 @@ TEST_CASE("progress is a bar redrawn in place on a terminal and plain lines else
   std::FILE* terminal = ::fdopen(slave, "w");
   REQUIRE(train::Progress(terminal, train::ProgressStyle::automatic, 1).style() == train::ProgressStyle::bar);
   run(terminal);
-  std::string shown(8192, '\0');
-  shown.resize(static_cast<std::size_t>(std::max<ssize_t>(0, ::read(master, shown.data(), shown.size()))));
+  // One read returns what the terminal has passed on so far, which can be part of it: read until nothing is left.
+  std::string shown;
+  char chunk[4096];
+  for (pollfd ready{master, POLLIN, 0}; ::poll(&ready, 1, 200) > 0 && (ready.revents & POLLIN);) {
+    ssize_t got = ::read(master, chunk, sizeof chunk);
+    if (got <= 0) break;
+    shown.append(chunk, static_cast<std::size_t>(got));
+  }
   std::fclose(terminal);
   ::close(master);
   CHECK_THAT(shown, Contains("\r\033[Kepoch 1/2 [") && Contains("] 3/3") && Contains("epoch   2/2  train loss"));
