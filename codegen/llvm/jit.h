@@ -33,7 +33,8 @@ struct CompileRequest {
 
 /// One kernel to compile: a fused node's body and shape, and for each of its outputs the input whose buffer it
 /// overwrites in place (-1: its own buffer). The memory plan only does that where ir::may_overwrite allows it;
-/// the kernel then stores through the input's pointer, so its parameters stay `noalias`.
+/// the kernel then stores through the input's pointer, so its buffers stay pairwise disjoint (which the emitter's
+/// alias metadata says).
 struct KernelSource {
   KernelSource(const ir::Graph* body, ir::KernelShape shape, std::vector<int> output_overwrites = {})
       : body(body), shape(std::move(shape)), output_overwrites(std::move(output_overwrites)) {}

@@ -1,9 +1,13 @@
 #include "loom/codegen/llvm/kernel_emitter.h"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <limits>
 #include <map>
+
+#include <fmt/format.h>
+#include <llvm/IR/MDBuilder.h>
 
 #include "loom/codegen/llvm/scalar_math.h"
 #include "loom/ir/index_semantics.h"
@@ -53,19 +57,20 @@ class KernelEmitter {
   void emit() {
     if (shape_.kind == ir::KernelKind::matmul)
       raise(SourceLoc{}, "llvm backend: kernel {} is a matmul kernel, which oneDNN runs", body_.name());
-    llvm::Function* fn = shell();
-    auto* entry = llvm::BasicBlock::Create(ctx_, "entry", fn);
-    b_.SetInsertPoint(entry);
+    llvm::Function* fn = llvm::Function::Create(
+        llvm::FunctionType::get(b_.getInt64Ty(), {b_.getPtrTy(), b_.getInt64Ty(), b_.getInt64Ty()}, false),
+        llvm::Function::ExternalLinkage, body_.name(), module_);
+    b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
     status_ = slot(b_.getInt64Ty(), b_.getInt64(0));
-    for (std::size_t k = 0; k < body_.inputs.size(); ++k)
-      inputs_[body_.inputs[k]] = fn->getArg(static_cast<unsigned>(k));
+    std::vector<Buffer> buffers = load_buffers(fn->getArg(0));
+    for (std::size_t k = 0; k < body_.inputs.size(); ++k) inputs_[body_.inputs[k]] = buffers[k];
     for (std::size_t k = 0; k < body_.outputs.size(); ++k) {
       int overwritten = k < overwrites_.size() ? overwrites_[k] : -1;
-      outputs_.push_back(fn->getArg(
-          static_cast<unsigned>(overwritten >= 0 ? static_cast<std::size_t>(overwritten) : body_.inputs.size() + k)));
+      outputs_.push_back(buffers[overwritten >= 0 ? static_cast<std::size_t>(overwritten) : body_.inputs.size() + k]);
     }
-    llvm::Value* begin = fn->getArg(static_cast<unsigned>(fn->arg_size() - 2));
-    llvm::Value* end = fn->getArg(static_cast<unsigned>(fn->arg_size() - 1));
+    if (shape_.kind == ir::KernelKind::loop) parallel_group_ = llvm::MDNode::getDistinct(ctx_, {});
+    llvm::Value* begin = fn->getArg(1);
+    llvm::Value* end = fn->getArg(2);
     switch (shape_.kind) {
       case ir::KernelKind::loop:
         emit_loop(begin, end);
@@ -81,36 +86,71 @@ class KernelEmitter {
   }
 
  private:
-  /// `i64 name.body(ptr noalias..., i64 begin, i64 end)` plus the exported `i64 name(ptr buffers, i64, i64)` that
-  /// loads the buffer pointers and calls it. Inlined, the noalias parameters become alias metadata the vectorizer
-  /// trusts. Returns the body function, empty.
-  llvm::Function* shell() {
-    auto* ptr = llvm::PointerType::get(ctx_, 0);
-    auto* i64 = llvm::Type::getInt64Ty(ctx_);
-    std::size_t n_buffers = body_.inputs.size() + body_.outputs.size();
-    std::vector<llvm::Type*> params(n_buffers, ptr);
-    params.push_back(i64);
-    params.push_back(i64);
-    auto* body_fn = llvm::Function::Create(llvm::FunctionType::get(i64, params, false), llvm::Function::InternalLinkage,
-                                           body_.name() + ".body", module_);
-    body_fn->addFnAttr(llvm::Attribute::AlwaysInline);
-    for (std::size_t i = 0; i < n_buffers; ++i)
-      body_fn->addParamAttr(static_cast<unsigned>(i), llvm::Attribute::NoAlias);
+  /// A buffer the kernel reads or writes: its address and the alias metadata of every access to it.
+  struct Buffer {
+    llvm::Value* base = nullptr;
+    llvm::MDNode* scope = nullptr;    ///< !alias.scope
+    llvm::MDNode* noalias = nullptr;  ///< !noalias
+  };
 
-    auto* entry_fn = llvm::Function::Create(llvm::FunctionType::get(i64, {ptr, i64, i64}, false),
-                                            llvm::Function::ExternalLinkage, body_.name(), module_);
-    b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", entry_fn));
-    std::vector<llvm::Value*> args;
-    for (std::size_t i = 0; i < n_buffers; ++i)
-      args.push_back(b_.CreateLoad(ptr, b_.CreateConstGEP1_64(ptr, entry_fn->getArg(0), i)));
-    args.push_back(entry_fn->getArg(1));
-    args.push_back(entry_fn->getArg(2));
-    b_.CreateRet(b_.CreateCall(body_fn, args));
-    return body_fn;
+  /// Loads the buffers' addresses (inputs, then outputs) from the kernel's pointer table, each with scoped alias
+  /// metadata that says accesses to different buffers never alias (the memory plan gives the values a kernel reads
+  /// and writes disjoint bytes; an in-place result is stored through its operand's Buffer, tags included).
+  /// Buffer p's accesses carry, for each bit b of p, the scope (b, bit b of p), and as noalias the scope (b, the
+  /// other bit): two different buffers differ in some bit, where the scope of one is in the other's noalias list.
+  /// That is 2 log2(n) scopes and lists of log2(n). One scope per buffer instead (what inlining a function with
+  /// noalias parameters gives, as the emitter once did) lists n - 1 scopes on every access and makes each alias
+  /// query linear in the buffers: on kernels of hundreds of buffers, the top of the profile of a deep graph's
+  /// compile.
+  std::vector<Buffer> load_buffers(llvm::Value* table) {
+    std::size_t n = body_.inputs.size() + body_.outputs.size();
+    std::vector<Buffer> buffers(n);
+    for (std::size_t p = 0; p < n; ++p)
+      buffers[p].base = b_.CreateLoad(b_.getPtrTy(), b_.CreateConstGEP1_64(b_.getPtrTy(), table, p));
+    std::size_t bits = 0;
+    while ((std::size_t{1} << bits) < n) ++bits;
+    if (bits == 0) return buffers;
+    llvm::MDBuilder md(ctx_);
+    std::vector<std::array<llvm::MDNode*, 2>> scopes(bits);
+    for (std::size_t bit = 0; bit < bits; ++bit) {
+      llvm::MDNode* domain = md.createAnonymousAliasScopeDomain(fmt::format("{}.bit{}", body_.name(), bit));
+      for (int value : {0, 1})
+        scopes[bit][value] = md.createAnonymousAliasScope(domain, fmt::format("bit{}={}", bit, value));
+    }
+    for (std::size_t p = 0; p < n; ++p) {
+      std::vector<llvm::Metadata*> own, other;
+      for (std::size_t bit = 0; bit < bits; ++bit) {
+        std::size_t value = (p >> bit) & 1;
+        own.push_back(scopes[bit][value]);
+        other.push_back(scopes[bit][1 - value]);
+      }
+      buffers[p].scope = llvm::MDNode::get(ctx_, own);
+      buffers[p].noalias = llvm::MDNode::get(ctx_, other);
+    }
+    return buffers;
   }
 
-  /// for i in [begin, end): body(i). Leaves the insertion point after the loop.
-  void loop(llvm::Value* begin, llvm::Value* end, const std::function<void(llvm::Value*)>& body) {
+  /// Tags an access to `buffer` with its alias metadata, and with the parallel access group in loop kernels.
+  template <typename Access>
+  Access* tagged(Access* access, const Buffer& buffer) {
+    if (buffer.scope) {
+      access->setMetadata(llvm::LLVMContext::MD_alias_scope, buffer.scope);
+      access->setMetadata(llvm::LLVMContext::MD_noalias, buffer.noalias);
+    }
+    if (parallel_group_) access->setMetadata(llvm::LLVMContext::MD_access_group, parallel_group_);
+    return access;
+  }
+
+  llvm::Value* load(llvm::Type* t, const Buffer& buffer, llvm::Value* offset) {
+    return tagged(b_.CreateLoad(t, b_.CreateGEP(t, buffer.base, offset)), buffer);
+  }
+
+  void store(llvm::Value* value, const Buffer& buffer, llvm::Value* offset) {
+    tagged(b_.CreateStore(value, b_.CreateGEP(value->getType(), buffer.base, offset)), buffer);
+  }
+
+  /// for i in [begin, end): body(i). Leaves the insertion point after the loop; returns the loop's back edge.
+  llvm::BranchInst* loop(llvm::Value* begin, llvm::Value* end, const std::function<void(llvm::Value*)>& body) {
     llvm::BasicBlock* before = b_.GetInsertBlock();
     llvm::Function* fn = before->getParent();
     auto* head = llvm::BasicBlock::Create(ctx_, "loop", fn);
@@ -122,7 +162,26 @@ class KernelEmitter {
     body(i);
     llvm::Value* next = b_.CreateAdd(i, b_.getInt64(1));
     i->addIncoming(next, b_.GetInsertBlock());
-    b_.CreateCondBr(b_.CreateICmpSLT(next, end), head, after);
+    llvm::BranchInst* back = b_.CreateCondBr(b_.CreateICmpSLT(next, end), head, after);
+    b_.SetInsertPoint(after);
+    return back;
+  }
+
+  /// for row in [begin, end): body(row), over the kernel's rows. A kernel of one row has no loop: LLVM cannot see
+  /// that such a loop runs once, and as the row's addresses do not change from row to row, it kept every result
+  /// in registers (spilled) until after the loop, which cost both run time and compile time.
+  void over_rows(llvm::Value* begin, llvm::Value* end, const std::function<void(llvm::Value*)>& body) {
+    if (shape_.rows != 1) {
+      loop(begin, end, body);
+      return;
+    }
+    llvm::Function* fn = b_.GetInsertBlock()->getParent();
+    auto* row = llvm::BasicBlock::Create(ctx_, "row", fn);
+    auto* after = llvm::BasicBlock::Create(ctx_, "row.end", fn);
+    b_.CreateCondBr(b_.CreateICmpSLT(begin, end), row, after);
+    b_.SetInsertPoint(row);
+    body(b_.getInt64(0));
+    b_.CreateBr(after);
     b_.SetInsertPoint(after);
   }
 
@@ -140,20 +199,25 @@ class KernelEmitter {
     b_.CreateStore(math.accumulate(b_.CreateLoad(x->getType(), acc), x), acc);
   }
 
-  /// Stores every result placed at `placement`, each at its element `at(k)`: all values first, then the stores.
+  /// Stores every result placed at `placement`, each at its element `at(k)`. A result stored over an operand (in
+  /// place) is stored after every value is computed, so that no other result reads what it wrote; the others are
+  /// stored as soon as they are computed, into buffers nothing in the kernel reads. (Holding all of them to the end
+  /// kept hundreds of values alive across the vector math calls of a long chain: spilled at run time, and a
+  /// quarter of LLVM's time on such kernels.)
   void store_results(Placement placement, const std::function<Index(std::size_t)>& at,
                      const std::function<llvm::Value*(std::size_t)>& offset) {
-    std::vector<std::pair<std::size_t, llvm::Value*>> values;
+    std::vector<std::pair<std::size_t, llvm::Value*>> in_place;
     for (std::size_t k = 0; k < body_.outputs.size(); ++k) {
       ir::Value out = body_.outputs[k];
       bool root = std::find(shape_.roots.begin(), shape_.roots.end(), out.node) != shape_.roots.end();
       if (shape_.placements[k] != placement || (root && shape_.kind == ir::KernelKind::row)) continue;
-      values.push_back({k, emit(out, at(k))});
+      llvm::Value* value = emit(out, at(k));
+      if (k < overwrites_.size() && overwrites_[k] >= 0)
+        in_place.push_back({k, value});
+      else
+        store(value, outputs_[k], offset(k));
     }
-    for (const auto& [k, value] : values) {
-      llvm::Type* t = storage_type(ctx_, body_.type(body_.outputs[k]).dtype);
-      b_.CreateStore(value, b_.CreateGEP(t, outputs_[k], offset(k)));
-    }
+    for (const auto& [k, value] : in_place) store(value, outputs_[k], offset(k));
   }
 
   /// The results stored at each element of the space, at the element the loops are at.
@@ -181,18 +245,33 @@ class KernelEmitter {
     for (std::size_t d = 0; d + 1 < space.size(); ++d) outer.push_back(d);
     std::int64_t last = space.empty() ? 1 : space.back();
     std::int64_t blocks = (last + ir::kLoopBlock - 1) / ir::kLoopBlock;
-    loop(begin, end, [&](llvm::Value* row) {
+    over_rows(begin, end, [&](llvm::Value* row) {
       llvm::Value* block = b_.CreateURem(row, b_.getInt64(blocks));
       ir::unflatten_into(ix_, space, outer, b_.CreateUDiv(row, b_.getInt64(blocks)), index_);
       llvm::Value* first = b_.CreateMul(block, b_.getInt64(ir::kLoopBlock));
       llvm::Value* past = b_.CreateAdd(first, b_.getInt64(ir::kLoopBlock));
       past = b_.CreateSelect(b_.CreateICmpSLT(past, b_.getInt64(last)), past, b_.getInt64(last));
-      loop(first, past, [&](llvm::Value* j) {
+      llvm::BranchInst* back = loop(first, past, [&](llvm::Value* j) {
         if (!space.empty()) index_.back() = j;
         memo_.clear();
         store_element_results();
       });
+      declare_parallel(back);
     });
+  }
+
+  /// Declares that the loop ending in `back` has no loop-carried memory dependences among the accesses of
+  /// parallel_group_, so that LLVM's vectorizer need not analyse them: each iteration of a loop kernel's inner loop
+  /// reads its operands and stores its results at its own element (an operand overwritten in place is read only at
+  /// the element stored: ir::KernelShape::read_at_store_index). That analysis, pairwise over a kernel's accesses
+  /// (LoopVectorize and LoopLoadElimination), was half of LLVM's optimization time on the kernels of a deep graph,
+  /// which have hundreds of buffers.
+  void declare_parallel(llvm::BranchInst* back) {
+    llvm::Metadata* parallel[] = {llvm::MDString::get(ctx_, "llvm.loop.parallel_accesses"), parallel_group_};
+    llvm::Metadata* id[] = {nullptr, llvm::MDNode::get(ctx_, parallel)};
+    llvm::MDNode* loop_id = llvm::MDNode::getDistinct(ctx_, id);
+    loop_id->replaceOperandWith(0, loop_id);
+    back->setMetadata(llvm::LLVMContext::MD_loop, loop_id);
   }
 
   /// Reductions: one row per result element; the inner loop visits the row's elements in row-major order of the
@@ -206,7 +285,7 @@ class KernelEmitter {
     LlvmMath math{b_, module_, f64};
     std::vector<const ir::Node*> roots;
     for (ir::NodeId id : shape_.roots) roots.push_back(&body_.node(id));
-    loop(begin, end, [&](llvm::Value* row) {
+    over_rows(begin, end, [&](llvm::Value* row) {
       ir::unflatten_into(ix_, shape_.space, split.kept, row, index_);
       // One pass over the row: element results stored (the first pass only), then each root's operand folded.
       auto pass = [&](bool store,
@@ -270,7 +349,8 @@ class KernelEmitter {
     LlvmMath math{b_, module_, ct};
     std::size_t root_output = output_index(root);
     llvm::Type* out_type = storage_type(ctx_, root.results[0].dtype);
-    auto output_at = [&] { return b_.CreateGEP(out_type, outputs_[root_output], ir::flatten(ix_, space, index_)); };
+    const Buffer& output = outputs_[root_output];
+    auto at_index = [&] { return ir::flatten(ix_, space, index_); };
     // softmax and log_softmax evaluate their operand once per element, into the output row, and the later
     // passes read it back: every pass then sees the same value (a vectorized and a scalar evaluation of, say,
     // exp may differ in the last bit, and the passes vectorize differently), and an expensive operand is computed
@@ -278,7 +358,7 @@ class KernelEmitter {
     // evaluates its operand again.
     bool keeps_row = root.op != OpKind::softmax_cross_entropy;
     DType out_dtype = root.results[0].dtype;
-    loop(begin, end, [&](llvm::Value* row) {
+    over_rows(begin, end, [&](llvm::Value* row) {
       ir::unflatten_into(ix_, space, split.kept, row, index_);
       auto evaluate = [&](llvm::Value* k, bool store_extras) {
         index_[axis] = k;
@@ -289,7 +369,7 @@ class KernelEmitter {
       };
       auto stored = [&](llvm::Value* k) {
         index_[axis] = k;
-        return to_compute(b_.CreateLoad(out_type, output_at()), out_dtype, ct);
+        return to_compute(load(out_type, output, at_index()), out_dtype, ct);
       };
       auto along = [&](const std::function<void(llvm::Value * x)>& fold) {
         loop(b_.getInt64(0), b_.getInt64(space[axis]),
@@ -297,7 +377,7 @@ class KernelEmitter {
       };
       llvm::Value* peak = row_maximum(space[axis], math, [&](llvm::Value* k) {
         llvm::Value* x = evaluate(k, true);
-        if (keeps_row) b_.CreateStore(from_compute(x, out_dtype), output_at());
+        if (keeps_row) store(from_compute(x, out_dtype), output, at_index());
         return x;
       });
       if (axis + 1 == space.size()) prefetch_next_row(row);
@@ -305,7 +385,7 @@ class KernelEmitter {
       along([&](llvm::Value* x) {
         llvm::Value* e = ir::softmax_exp(math, x, peak);
         accumulate_into(math, total, e);
-        if (root.op == OpKind::softmax) b_.CreateStore(from_compute(e, out_dtype), output_at());  // scaled below
+        if (root.op == OpKind::softmax) store(from_compute(e, out_dtype), output, at_index());  // scaled below
       });
       llvm::Value* sum = b_.CreateLoad(ct, total);
       if (root.op == OpKind::softmax_cross_entropy) {
@@ -324,7 +404,7 @@ class KernelEmitter {
         llvm::Value* picked = to_compute(emit(operand, index_), in_dtype, ct);
         llvm::Value* loss = b_.CreateSelect(valid, ir::cross_entropy_value(math, peak, sum, picked),
                                             math.constant(std::numeric_limits<double>::quiet_NaN()));
-        b_.CreateStore(from_compute(loss, out_dtype), b_.CreateGEP(out_type, outputs_[root_output], row));
+        store(from_compute(loss, out_dtype), output, row);
         return;
       }
       if (root.op == OpKind::softmax) {
@@ -332,13 +412,13 @@ class KernelEmitter {
         // costs several times more).
         llvm::Value* scale = ir::softmax_scale(math, sum);
         along([&](llvm::Value* e) {
-          b_.CreateStore(from_compute(ir::softmax_value(math, e, scale), out_dtype), output_at());
+          store(from_compute(ir::softmax_value(math, e, scale), out_dtype), output, at_index());
         });
         return;
       }
       llvm::Value* log_total = math.log(sum);
       along([&](llvm::Value* x) {
-        b_.CreateStore(from_compute(ir::log_softmax_value(math, x, peak, log_total), out_dtype), output_at());
+        store(from_compute(ir::log_softmax_value(math, x, peak, log_total), out_dtype), output, at_index());
       });
     });
   }
@@ -383,7 +463,7 @@ class KernelEmitter {
       const TensorType& type = body_.node(id).results[0];
       if (type.shape != shape_.space) continue;
       auto bytes = static_cast<std::int64_t>(size_of(type.dtype)) * length;
-      llvm::Value* next = b_.CreateGEP(b_.getInt8Ty(), inputs_.at(id),
+      llvm::Value* next = b_.CreateGEP(b_.getInt8Ty(), inputs_.at(id).base,
                                        b_.CreateMul(b_.CreateAdd(row, b_.getInt64(1)), b_.getInt64(bytes)));
       for (std::int64_t line = 0; line < (bytes + 63) / 64; ++line)  // a prefetch never faults, past the end too
         b_.CreateCall(prefetch, {b_.CreateConstGEP1_64(b_.getInt8Ty(), next, line * 64), b_.getInt32(0), b_.getInt32(1),
@@ -416,7 +496,7 @@ class KernelEmitter {
     switch (n.info().category) {
       case ir::OpCategory::Param: {
         llvm::Type* t = storage_type(ctx_, type.dtype);
-        result = b_.CreateLoad(t, b_.CreateGEP(t, inputs_.at(v.node), ir::flatten(ix_, type.shape, at)));
+        result = load(t, inputs_.at(v.node), ir::flatten(ix_, type.shape, at));
         break;
       }
       case ir::OpCategory::Constant:
@@ -530,8 +610,11 @@ class KernelEmitter {
   /// The kernel's return value: 0, or 1 once a row has failed (a label outside its range).
   llvm::Value* status_ = nullptr;
   Index index_;
-  std::map<ir::NodeId, llvm::Value*> inputs_;
-  std::vector<llvm::Value*> outputs_;
+  std::map<ir::NodeId, Buffer> inputs_;
+  std::vector<Buffer> outputs_;
+  /// Loop kernels: the access group of every buffer access, which the inner loop declares free of loop-carried
+  /// dependences (llvm.loop.parallel_accesses; see emit_loop). Null in other kernels.
+  llvm::MDNode* parallel_group_ = nullptr;
   /// Results of the row's reductions, once accumulated (storage type).
   std::map<ir::NodeId, llvm::Value*> finished_;
   std::map<std::pair<ir::NodeId, Index>, llvm::Value*> memo_;
