@@ -292,16 +292,29 @@ MemoryStats memory_stats(const ir::Graph& g) {
   for (NodeId id : g.state) stats.state += num_elements(g.node(id).results[0].shape) * static_cast<std::int64_t>(size_of(g.node(id).results[0].dtype));
   stats.updates = static_cast<std::int64_t>(g.updates.size());
 
-  // Live arena ranges at each step; values sharing a range in place count once.
-  for (std::size_t i = 0; i < steps.size(); ++i) {
-    std::set<std::pair<std::int64_t, std::int64_t>> ranges;
-    for (const auto& [v, def] : defined) {
-      const Buffer& b = g.node(v).buffers.at(v.index);
-      std::size_t end = last_read.count(v) ? last_read.at(v) : def;
-      if (b.kind == Buffer::Kind::arena && def <= i && i <= end) ranges.insert({b.offset, b.end});
+  // Live arena bytes at each step; values sharing a range in place count once: each range is live over the union
+  // of its values' lifetimes, added at the union's first step and removed after its last (a sweep, since a deep
+  // graph has thousands of values and steps).
+  std::map<std::pair<std::int64_t, std::int64_t>, std::vector<std::pair<std::size_t, std::size_t>>> lifetimes;
+  for (const auto& [v, def] : defined) {
+    const Buffer& b = g.node(v).buffers.at(v.index);
+    auto read = last_read.find(v);
+    if (b.kind == Buffer::Kind::arena) lifetimes[{b.offset, b.end}].push_back({def, read != last_read.end() ? read->second : def});
+  }
+  std::vector<std::int64_t> change(steps.size() + 1, 0);
+  for (auto& [range, spans] : lifetimes) {
+    std::sort(spans.begin(), spans.end());
+    std::int64_t bytes = range.second - range.first;
+    for (std::size_t k = 0; k < spans.size();) {
+      auto [first, last] = spans[k];
+      for (++k; k < spans.size() && spans[k].first <= last + 1; ++k) last = std::max(last, spans[k].second);
+      change[first] += bytes;
+      if (last + 1 < change.size()) change[last + 1] -= bytes;
     }
-    std::int64_t live = 0;
-    for (const auto& [begin, end] : ranges) live += end - begin;
+  }
+  std::int64_t live = 0;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    live += change[i];
     if (live > stats.lower_bound) {
       stats.lower_bound = live;
       stats.peak_step = i;

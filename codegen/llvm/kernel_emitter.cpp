@@ -63,6 +63,8 @@ class KernelEmitter {
     b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
     status_ = slot(b_.getInt64Ty(), b_.getInt64(0));
     std::vector<Buffer> buffers = load_buffers(fn->getArg(0));
+    scratch_ = buffers.back();
+    buffers.pop_back();
     for (std::size_t k = 0; k < body_.inputs.size(); ++k) inputs_[body_.inputs[k]] = buffers[k];
     for (std::size_t k = 0; k < body_.outputs.size(); ++k) {
       int overwritten = k < overwrites_.size() ? overwrites_[k] : -1;
@@ -95,7 +97,10 @@ class KernelEmitter {
 
   /// Loads the buffers' addresses (inputs, then outputs) from the kernel's pointer table, each with scoped alias
   /// metadata that says accesses to different buffers never alias (the memory plan gives the values a kernel reads
-  /// and writes disjoint bytes; an in-place result is stored through its operand's Buffer, tags included).
+  /// and writes disjoint bytes; an in-place result is stored through its operand's Buffer, tags included). The last
+  /// Buffer has no address: it tags the kernel's own scratch arrays on the stack (without tags, LLVM had to prove
+  /// by capture analysis that a pointer loaded from the table cannot reach them, and it vectorized softmax's row
+  /// maximum behind run-time overlap checks).
   /// Buffer p's accesses carry, for each bit b of p, the scope (b, bit b of p), and as noalias the scope (b, the
   /// other bit): two different buffers differ in some bit, where the scope of one is in the other's noalias list.
   /// That is 2 log2(n) scopes and lists of log2(n). One scope per buffer instead (what inlining a function with
@@ -103,13 +108,12 @@ class KernelEmitter {
   /// query linear in the buffers: on kernels of hundreds of buffers, the top of the profile of a deep graph's
   /// compile.
   std::vector<Buffer> load_buffers(llvm::Value* table) {
-    std::size_t n = body_.inputs.size() + body_.outputs.size();
+    std::size_t n = body_.inputs.size() + body_.outputs.size() + 1;
     std::vector<Buffer> buffers(n);
-    for (std::size_t p = 0; p < n; ++p)
+    for (std::size_t p = 0; p + 1 < n; ++p)
       buffers[p].base = b_.CreateLoad(b_.getPtrTy(), b_.CreateConstGEP1_64(b_.getPtrTy(), table, p));
     std::size_t bits = 0;
     while ((std::size_t{1} << bits) < n) ++bits;
-    if (bits == 0) return buffers;
     llvm::MDBuilder md(ctx_);
     std::vector<std::array<llvm::MDNode*, 2>> scopes(bits);
     for (std::size_t bit = 0; bit < bits; ++bit) {
@@ -437,7 +441,7 @@ class KernelEmitter {
         slot(array, llvm::ConstantArray::get(array, std::vector<llvm::Constant*>(kPartials, lowest)));
     auto partial = [&](llvm::Value* j) { return b_.CreateGEP(t, partials, j); };
     auto fold = [&](llvm::Value* j, llvm::Value* x) {
-      b_.CreateStore(ir::peak_step(math, b_.CreateLoad(t, partial(j)), x), partial(j));
+      tagged(b_.CreateStore(ir::peak_step(math, tagged(b_.CreateLoad(t, partial(j)), scratch_), x), partial(j)), scratch_);
     };
     std::int64_t blocks = length / kPartials;
     loop(b_.getInt64(0), b_.getInt64(blocks), [&](llvm::Value* block) {
@@ -448,7 +452,7 @@ class KernelEmitter {
          [&](llvm::Value* k) { fold(b_.CreateSub(k, b_.getInt64(blocks * kPartials)), element(k)); });
     llvm::Value* peak = slot(t, lowest);
     for (std::int64_t j = 0; j < kPartials; ++j)  // unrolled here: a loop would be a reduction the vectorizer refuses
-      b_.CreateStore(ir::peak_step(math, b_.CreateLoad(t, peak), b_.CreateLoad(t, partial(b_.getInt64(j)))), peak);
+      b_.CreateStore(ir::peak_step(math, b_.CreateLoad(t, peak), tagged(b_.CreateLoad(t, partial(b_.getInt64(j))), scratch_)), peak);
     return b_.CreateLoad(t, peak);
   }
 
@@ -612,6 +616,8 @@ class KernelEmitter {
   Index index_;
   std::map<ir::NodeId, Buffer> inputs_;
   std::vector<Buffer> outputs_;
+  /// The tags of accesses to the kernel's scratch arrays on the stack (see load_buffers).
+  Buffer scratch_;
   /// Loop kernels: the access group of every buffer access, which the inner loop declares free of loop-carried
   /// dependences (llvm.loop.parallel_accesses; see emit_loop). Null in other kernels.
   llvm::MDNode* parallel_group_ = nullptr;

@@ -42,8 +42,8 @@ ObjectCache ObjectCache::from_environment() {
   return ObjectCache("");
 }
 
-std::string ObjectCache::key(const std::string& ir, const std::string& cpu, const std::string& features) {
-  std::string parts = std::string(kMagic) + "\n" + LLVM_VERSION_STRING + "\n" + cpu + "\n" + features + "\n" + ir;
+std::string ObjectCache::key(const std::string& module, const std::string& cpu, const std::string& features) {
+  std::string parts = std::string(kMagic) + "\n" + LLVM_VERSION_STRING + "\n" + cpu + "\n" + features + "\n" + module;
   return hex(digest(parts));
 }
 

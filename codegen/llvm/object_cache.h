@@ -2,7 +2,7 @@
 /// The disk cache of compiled kernel objects, so a second compile of the same graph is near free.
 ///
 /// Entries live under $LOOM_CACHE_DIR (else ~/.cache/loom), named by a SHA-256 of everything that determines
-/// the object: the kernels' LLVM IR, the CPU name and features, the LLVM version and the entry format. An entry is
+/// the object: the kernels' unoptimized LLVM module (its bitcode), the CPU name and features, the LLVM version and the entry format. An entry is
 /// "LOOMOBJ1", the payload's length (8 bytes), its SHA-256 (32 bytes), then the object; one whose length or
 /// checksum does not match is never loaded (the caller recompiles and replaces it). Writes go to a temporary file
 /// renamed into place, so a crash or a concurrent writer never leaves a torn entry.
@@ -19,7 +19,7 @@ class ObjectCache {
   explicit ObjectCache(std::string directory) : directory_(std::move(directory)) {}
 
   /// The key of a module: hex SHA-256 of its parts.
-  static std::string key(const std::string& ir, const std::string& cpu, const std::string& features);
+  static std::string key(const std::string& module, const std::string& cpu, const std::string& features);
   /// The object stored under `key`, if present and intact.
   std::optional<std::string> load(const std::string& key) const;
   /// Stores `object` under `key` atomically; failures to write are ignored (the cache is an optimization).
