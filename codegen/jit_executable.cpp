@@ -44,7 +44,7 @@ struct Step {
   std::unique_ptr<onednn::Matmul> matmul;
   /// For a matmul: which operands are a, b and the bias (-1 for none).
   int a = 0, b = 1, bias = -1;
-  /// The operands' buffers, then the results'.
+  /// The operands' buffers, then the results' (and for a kernel, the arena's address: see KernelSource).
   std::vector<Slot> slots;
   /// The slots resolved for the current call (sized once, so a call allocates nothing).
   mutable std::vector<void*> buffers;
@@ -137,8 +137,11 @@ class JitExecutable final : public Executable {
       Step step = make_step(id, n, bodies);
       for (ir::Value v : n.operands) step.slots.push_back(slot_of(v));
       for (std::uint32_t r = 0; r < n.results.size(); ++r) step.slots.push_back(slot_of({id, r}));
+      if (step.kind == Step::Kind::kernel) {
+        sources.emplace_back(bodies.back().get(), *n.kernel, overwrites(step, n), arena_offsets(step));
+        step.slots.push_back(Slot{Buffer::Kind::arena, 0, 0});  // the arena's address, last in the kernel's table
+      }
       step.buffers.resize(step.slots.size());
-      if (step.kind == Step::Kind::kernel) sources.emplace_back(bodies.back().get(), *n.kernel, overwrites(step, n));
       steps_.push_back(std::move(step));
     }
     module_ = llvm_backend::KernelModule::compile(
@@ -250,6 +253,14 @@ class JitExecutable final : public Executable {
     const Buffer& b = graph_.node(v).buffers.at(v.index);
     if (b.kind == Buffer::Kind::constant) return {b.kind, constant_number_.at(v.node), 0};
     return {b.kind, b.index, b.offset};
+  }
+
+  /// For each buffer of a kernel step, its offset in the arena (-1: elsewhere), which the kernel adds to the arena's
+  /// address instead of loading a pointer (llvm_backend::KernelSource).
+  static std::vector<std::int64_t> arena_offsets(const Step& step) {
+    std::vector<std::int64_t> offsets;
+    for (const Slot& slot : step.slots) offsets.push_back(slot.kind == Buffer::Kind::arena ? slot.offset : -1);
+    return offsets;
   }
 
   /// For each result of a kernel step, the operand whose buffer the plan lets it overwrite (-1: none).

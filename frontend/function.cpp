@@ -13,7 +13,6 @@
 #include "loom/ir/large_stack.h"
 #include "loom/ir/parser.h"
 #include "loom/ir/printer.h"
-#include "loom/ir/verifier.h"
 #include "loom/passes/pass.h"
 
 namespace loom {
@@ -139,8 +138,7 @@ Function compile_here(const std::vector<Tensor>& inputs, const std::vector<Tenso
   if (has_modes && pipeline.find("modes") == std::string::npos) pipeline = "modes," + pipeline;
   // The JIT runs a memory plan; a pipeline without one (O0, a custom list) gets it last.
   if (options.backend == Backend::jit && pipeline.find("plan-memory") == std::string::npos) pipeline += ",plan-memory";
-  passes::run_pipeline(fn.graph, pipeline, ctx);
-  ir::verify(fn.graph);
+  passes::run_pipeline(fn.graph, pipeline, ctx);  // verifies its input and every change (ctx.verify_each)
 
   auto impl = std::make_shared<Function::Impl>();
   if (options.backend == Backend::jit) {

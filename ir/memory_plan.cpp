@@ -1,6 +1,8 @@
 #include "loom/ir/memory_plan.h"
 
 #include <algorithm>
+#include <iterator>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -75,9 +77,11 @@ class Simulation {
       case Buffer::Kind::constant: return true;
       case Buffer::Kind::state: return state_.at(b.index) == v;
       case Buffer::Kind::output: return outputs_.at(b.index) == v;
-      case Buffer::Kind::arena:
-        return std::any_of(arena_.begin(), arena_.end(),
-                           [&](const Resident& r) { return r.offset == b.offset && r.end == b.end && r.value == v; });
+      case Buffer::Kind::arena: {
+        if (b.offset == b.end) return true;  // a value of no bytes (an empty tensor) cannot be overwritten
+        auto found = arena_.find(b.offset);
+        return found != arena_.end() && found->second.end == b.end && found->second.value == v;
+      }
     }
     return false;
   }
@@ -104,8 +108,14 @@ class Simulation {
         auto bytes = num_elements(t.shape) * static_cast<std::int64_t>(size_of(t.dtype));
         if (b.offset % kArenaAlignment != 0 || b.end - b.offset < bytes)
           fail(n, fmt::format("result {} ({}) does not fit arena[{}:{}] at an aligned offset", v.index, t.str(), b.offset, b.end));
-        std::erase_if(arena_, [&](const Resident& r) { return r.offset < b.end && b.offset < r.end; });
-        arena_.push_back({b.offset, b.end, v});
+        if (b.offset == b.end) return;
+        // Residents never overlap, so those this write overlaps are adjacent in offset order.
+        auto first = arena_.lower_bound(b.offset);
+        if (first != arena_.begin() && std::prev(first)->second.end > b.offset) --first;
+        auto last = first;
+        while (last != arena_.end() && last->first < b.end) ++last;
+        arena_.erase(first, last);
+        arena_.emplace(b.offset, Resident{b.end, v});
         return;
       }
     }
@@ -154,11 +164,12 @@ class Simulation {
   }
 
   struct Resident {
-    std::int64_t offset, end;
+    std::int64_t end;
     Value value;
   };
   const Graph& g_;
-  std::vector<Resident> arena_;
+  /// The values in the arena, by offset (a map: a deep graph keeps thousands there at once).
+  std::map<std::int64_t, Resident> arena_;
   std::vector<Value> state_, outputs_;
   bool state_written_ = false;
 };

@@ -30,7 +30,7 @@ struct PassRecord {
 };
 
 struct PassContext {
-  /// Run the verifier after every pass.
+  /// Run the verifier on the pipeline's input and after every pass that changed the graph.
   bool verify_each = true;
   /// When set, the IR is written there before the pipeline (0000.input.loom) and after each pass
   /// (0001.after-autodiff.loom, ...), replacing the numbered dumps of an earlier pipeline.

@@ -49,6 +49,7 @@ class KernelEmitter {
       : body_(*source.body),
         shape_(source.shape),
         overwrites_(source.output_overwrites),
+        arena_offsets_(source.arena_offsets),
         module_(module),
         ctx_(module.getContext()),
         b_(ctx_),
@@ -95,7 +96,8 @@ class KernelEmitter {
     llvm::MDNode* noalias = nullptr;  ///< !noalias
   };
 
-  /// Loads the buffers' addresses (inputs, then outputs) from the kernel's pointer table, each with scoped alias
+  /// The buffers' addresses (inputs, then outputs): an arena offset added to the arena's address, or a pointer
+  /// loaded from the kernel's table (KernelSource::arena_offsets), each with scoped alias
   /// metadata that says accesses to different buffers never alias (the memory plan gives the values a kernel reads
   /// and writes disjoint bytes; an in-place result is stored through its operand's Buffer, tags included). The last
   /// Buffer has no address: it tags the kernel's own scratch arrays on the stack (without tags, LLVM had to prove
@@ -110,8 +112,19 @@ class KernelEmitter {
   std::vector<Buffer> load_buffers(llvm::Value* table) {
     std::size_t n = body_.inputs.size() + body_.outputs.size() + 1;
     std::vector<Buffer> buffers(n);
-    for (std::size_t p = 0; p + 1 < n; ++p)
-      buffers[p].base = b_.CreateLoad(b_.getPtrTy(), b_.CreateConstGEP1_64(b_.getPtrTy(), table, p));
+    auto table_entry = [&](std::size_t p) {
+      return b_.CreateLoad(b_.getPtrTy(), b_.CreateConstGEP1_64(b_.getPtrTy(), table, p));
+    };
+    llvm::Value* arena = nullptr;
+    for (std::size_t p = 0; p + 1 < n; ++p) {
+      std::int64_t offset = p < arena_offsets_.size() ? arena_offsets_[p] : -1;
+      if (offset < 0) {
+        buffers[p].base = table_entry(p);
+        continue;
+      }
+      if (!arena) arena = table_entry(n - 1);
+      buffers[p].base = b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), arena, static_cast<std::uint64_t>(offset));
+    }
     std::size_t bits = 0;
     while ((std::size_t{1} << bits) < n) ++bits;
     llvm::MDBuilder md(ctx_);
@@ -607,6 +620,7 @@ class KernelEmitter {
   const ir::Graph& body_;
   const ir::KernelShape& shape_;
   const std::vector<int>& overwrites_;
+  const std::vector<std::int64_t>& arena_offsets_;
   llvm::Module& module_;
   llvm::LLVMContext& ctx_;
   llvm::IRBuilder<> b_;
