@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include "loom/ir/type_inference.h"
 
@@ -162,26 +163,30 @@ std::optional<std::string> find_epilogue(const Graph& g, std::span<const NodeId>
 /// through elementwise ops of their shape, which is the space (no broadcast, layout op or reduction between).
 void find_read_at_store_index(const Graph& g, std::span<const NodeId> members, KernelShape& k) {
   if (k.kind != KernelKind::loop) return;
-  std::map<Value, std::vector<NodeId>> users;
-  std::set<NodeId> member_set(members.begin(), members.end());
-  for (NodeId id : members)
-    for (Value v : g.node(id).operands) users[v].push_back(id);
-  std::set<NodeId> at_store;  // members read (and stored) only at the store index
-  // A member is read there when every user is; a loop kernel stores each result at the store index (its shape
-  // is the space).
-  auto read_there = [&](Value v) {
-    for (NodeId u : users[v]) {
-      const Node& user = g.node(u);
-      if (user.info().category != OpCategory::Elementwise || user.results[0].shape != g.type(v).shape ||
-          !at_store.count(u))
-        return false;
+  // Positions instead of ordered maps: fuse asks this of every kernel it grows.
+  std::unordered_map<NodeId, std::size_t> position;
+  for (std::size_t i = 0; i < members.size(); ++i) position.emplace(members[i], i);
+  std::vector<std::vector<std::size_t>> member_users(members.size());  // members have one result each
+  std::map<Value, std::vector<std::size_t>> outside_users;
+  for (std::size_t i = 0; i < members.size(); ++i)
+    for (Value v : g.node(members[i]).operands) {
+      auto found = position.find(v.node);
+      (found != position.end() ? member_users[found->second] : outside_users[v]).push_back(i);
     }
-    return g.type(v).shape == k.space;
+  std::vector<bool> at_store(members.size(), false);  // members read (and stored) only at the store index
+  // A value is read there when every user is; a loop kernel stores each result at the store index (its shape is
+  // the space).
+  auto read_there = [&](Value v, const std::vector<std::size_t>& users) {
+    const Shape& shape = g.type(v).shape;
+    for (std::size_t u : users) {
+      const Node& user = g.node(members[u]);
+      if (user.info().category != OpCategory::Elementwise || user.results[0].shape != shape || !at_store[u]) return false;
+    }
+    return shape == k.space;
   };
-  for (auto it = members.rbegin(); it != members.rend(); ++it)
-    if (read_there(Value{*it, 0})) at_store.insert(*it);
-  for (const auto& [v, readers] : users)
-    if (!member_set.count(v.node) && read_there(v)) k.read_at_store_index.insert(v);
+  for (std::size_t i = members.size(); i-- > 0;) at_store[i] = read_there(Value{members[i], 0}, member_users[i]);
+  for (const auto& [v, users] : outside_users)
+    if (read_there(v, users)) k.read_at_store_index.insert(v);
 }
 
 }  // namespace
