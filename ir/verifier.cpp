@@ -26,24 +26,29 @@ void check_params(const Graph& g, const std::vector<NodeId>& ids, OpKind kind, s
             op_name(kind), op_name(kind));
 }
 
-/// The kernel shape fuse (or the parser) recorded still describes the body, and `kind` says the same.
-void check_kernel(const Node& n, NodeId id, std::string_view pass) {
-  KernelShape now;
-  try {
-    now = describe_kernel(*n.body);
-  } catch (const Error& e) {
-    raise(n.loc, "{}: fused node {}: {}", who(pass), id, e.what());
+/// The body is well formed, the kernel shape fuse (or the parser) recorded still describes it, and `kind` says
+/// the same.
+void check_kernel(const Node& n, NodeId id, std::string_view pass, VerifiedBodies* verified) {
+  if (!verified || !verified->contains(n)) {
+    verify(*n.body, pass, verified);
+    KernelShape now;
+    try {
+      now = describe_kernel(*n.body);
+    } catch (const Error& e) {
+      raise(n.loc, "{}: fused node {}: {}", who(pass), id, e.what());
+    }
+    if (!n.kernel || *n.kernel != now)
+      raise(n.loc, "{}: fused node {} carries a kernel shape that no longer describes its body", who(pass), id);
+    if (verified) verified->add(n);
   }
-  if (!n.kernel || *n.kernel != now)
-    raise(n.loc, "{}: fused node {} carries a kernel shape that no longer describes its body", who(pass), id);
-  if (n.attrs.get_string("kind") != to_string(now.kind))
+  if (n.attrs.get_string("kind") != to_string(n.kernel->kind))
     raise(n.loc, "{}: fused node {} says kind = \"{}\" but its body is a {} kernel", who(pass), id, n.attrs.get_string("kind"),
-          to_string(now.kind));
+          to_string(n.kernel->kind));
 }
 
 }  // namespace
 
-void verify(const Graph& g, std::string_view pass) {
+void verify(const Graph& g, std::string_view pass, VerifiedBodies* verified) {
   check_params(g, g.inputs, OpKind::input, pass);
   check_params(g, g.state, OpKind::state, pass);
   for (NodeId id = 0; id < g.num_nodes(); ++id) {
@@ -57,10 +62,7 @@ void verify(const Graph& g, std::string_view pass) {
       check_attributes(n.op, n.attrs, n.loc);
       continue;
     }
-    if (n.body) {
-      verify(*n.body, pass);
-      check_kernel(n, id, pass);
-    }
+    if (n.body) check_kernel(n, id, pass, verified);
     std::vector<TensorType> expected = infer_types(g, n.op, n.operands, n.attrs, n.loc, n.body.get());
     if (expected != n.results)
       raise(n.loc, "{}: {} (node {}) records type {} but its operands give {}", who(pass), op_name(n.op), id,

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "loom/ir/graph.h"
+#include "loom/ir/verifier.h"
 
 namespace loom::passes {
 
@@ -32,6 +33,8 @@ struct PassRecord {
 struct PassContext {
   /// Run the verifier on the pipeline's input and after every pass that changed the graph.
   bool verify_each = true;
+  /// The kernel bodies the verifier has checked in this pipeline (each once).
+  ir::VerifiedBodies verified_bodies;
   /// When set, the IR is written there before the pipeline (0000.input.loom) and after each pass
   /// (0001.after-autodiff.loom, ...), replacing the numbered dumps of an earlier pipeline.
   std::string dump_dir;

@@ -174,7 +174,7 @@ bool run_steps(ir::Graph& g, const std::vector<Step>& steps, PassContext& ctx) {
     record.rewrites = ctx.rewrites_done - rewrites_before;
     // A pass that changed nothing leaves the graph it was given, already verified (a deep graph's verification
     // costs as much as a pass).
-    if (ctx.verify_each && pass_changed) ir::verify(g, pass->name());
+    if (ctx.verify_each && pass_changed) ir::verify(g, pass->name(), &ctx.verified_bodies);
     dump(g, ctx, fmt::format("after-{}", pass->name()));
     changed = changed || pass_changed;
   }
@@ -213,7 +213,7 @@ bool run_pipeline(ir::Graph& g, std::string_view pipeline, PassContext& ctx) {
   std::vector<Step> steps;
   if (pipeline.find_first_not_of(" \t\n") != std::string_view::npos) steps = PipelineParser(pipeline).parse();
   dump(g, ctx, "input");
-  if (ctx.verify_each) ir::verify(g);
+  if (ctx.verify_each) ir::verify(g, "", &ctx.verified_bodies);
   return run_steps(g, steps, ctx);
 }
 
