@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <loom/loom.h>
 
+#include "loom/ir/kernel_shape.h"
 #include "loom/ir/printer.h"
 #include "loom/ir/verifier.h"
 
@@ -27,6 +28,40 @@ TEST_CASE("the verifier rejects a node whose recorded type disagrees with its op
     if (fn.node(id).op == ir::OpKind::exp) fn.node(id).results[0].shape = {4};
   CHECK_THROWS_WITH(ir::verify(fn, "test-pass"), Catch::Matchers::Contains("verifier (after test-pass): exp") &&
                                                      Catch::Matchers::Contains("records type f32[4] but its operands give f32[3]"));
+}
+
+TEST_CASE("a pipeline's verifier checks each kernel body once, and still catches a replaced body or kernel shape") {
+  Graph g;
+  Tensor x = g.input("x", {3});
+  ir::Graph fn = compile({x}, {exp(x) * 2.0f}).graph();
+  ir::NodeId fused = 0;
+  while (fused < fn.num_nodes() && fn.node(fused).op != ir::OpKind::fused) ++fused;
+  REQUIRE(fused < fn.num_nodes());
+  ir::Node& n = fn.node(fused);
+  ir::VerifiedBodies verified;
+  CHECK_NOTHROW(ir::verify(fn, "fuse", &verified));
+  CHECK(verified.contains(n));
+
+  const auto body = n.body;
+  const auto kernel = n.kernel;
+  auto wrong_shape = std::make_shared<ir::KernelShape>(*kernel);
+  wrong_shape->rows += 1;
+  n.kernel = wrong_shape;
+  CHECK_THROWS_WITH(ir::verify(fn, "later", &verified), Catch::Matchers::Contains("no longer describes its body"));
+
+  n.kernel = kernel;
+  n.attrs.set("kind", std::string("reduce"));
+  CHECK_THROWS_WITH(ir::verify(fn, "later", &verified), Catch::Matchers::Contains("says kind = \"reduce\""));
+
+  n.attrs.set("kind", std::string(ir::to_string(kernel->kind)));
+  auto broken = std::make_shared<ir::Graph>(*body);
+  for (ir::NodeId id = 0; id < broken->num_nodes(); ++id)
+    if (broken->node(id).op == ir::OpKind::exp) broken->node(id).results[0].shape = {4};
+  n.body = broken;
+  CHECK_THROWS_WITH(ir::verify(fn, "later", &verified), Catch::Matchers::Contains("records type f32[4]"));
+
+  n.body = body;
+  CHECK_NOTHROW(ir::verify(fn, "later", &verified));
 }
 
 TEST_CASE("the verifier rejects updates of the wrong type and outputs that refer to dead nodes") {
