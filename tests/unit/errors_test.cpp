@@ -146,3 +146,73 @@ TEST_CASE("nan_guard names the op and line that produced a NaN, on both backends
   }
 }
 
+
+TEST_CASE("the DSL's own checks name the op, what is wrong and the user's line") {
+  using Catch::Matchers::Contains;
+  Graph g, other;
+  Tensor x = g.input("x", {2, 3}), v = g.input("v", {3}), y = other.input("y", {2, 3});
+  auto at_line = [](const std::string& m, int line) {
+    INFO("message: " << m);
+    CHECK_THAT(m, Contains("at unit/errors_test.cpp:" + std::to_string(line)));
+  };
+  int line = __LINE__; std::string m = error_of([&] { exp(Tensor()); });
+  CHECK_THAT(m, Contains("exp: operand is an empty Tensor (default-constructed, never assigned)"));
+  at_line(m, line);
+  line = __LINE__; m = error_of([&] { x + y; });
+  CHECK_THAT(m, Contains("add: operands belong to different graphs"));
+  at_line(m, line);
+  line = __LINE__; m = error_of([&] { sum(x, {1, 1}); });
+  CHECK_THAT(m, Contains("sum: axes [1, 1] repeat an axis of f32[2,3]"));
+  at_line(m, line);
+  line = __LINE__; m = error_of([&] { reshape(x, {-2, 3}); });
+  CHECK_THAT(m, Contains("reshape: [-2,3] has the negative dimension -2"));
+  at_line(m, line);
+  line = __LINE__; m = error_of([&] { reshape(x, {4, -1}); });
+  CHECK_THAT(m, Contains("reshape: cannot infer the -1 in [4,-1] from f32[2,3]"));
+  at_line(m, line);
+  line = __LINE__; m = error_of([&] { concat({}); });
+  CHECK_THAT(m, Contains("concat: needs at least one operand"));
+  at_line(m, line);
+  line = __LINE__; m = error_of([&] { slice(x, {0, 0, 0}, {1, 1, 1}); });
+  CHECK_THAT(m, Contains("slice: more indices than the 2 axes of f32[2,3]"));
+  at_line(m, line);
+  Tensor s = g.input("s", {});
+  line = __LINE__; m = error_of([&] { layer_norm(s, s, s); });
+  CHECK_THAT(m, Contains("layer_norm: x is a scalar (f32[]); it normalizes over the last axis"));
+  at_line(m, line);
+  Tensor cost = sum(x);
+  line = __LINE__; m = error_of([&] { grad(cost, {}); });
+  CHECK_THAT(m, Contains("grad: no variables to differentiate with respect to"));
+  at_line(m, line);
+  line = __LINE__; m = error_of([&] { grad(Tensor(), {x}); });
+  CHECK_THAT(m, Contains("grad: needs a cost or known_grads"));
+  at_line(m, line);
+  Tensor h = exp(x);
+  line = __LINE__; m = error_of([&] { grad(Tensor(), {x}, GradOptions{.known_grads = {{h, v}}}); });
+  CHECK_THAT(m, Contains("grad: known gradient f32[3] does not match its variable f32[2,3]"));
+  at_line(m, line);
+  CHECK_THAT(error_of([&] { Tensor().type(); }), Contains("use of an empty Tensor (default-constructed, never assigned)"));
+}
+
+TEST_CASE("type inference names the op, the rule broken and the operand types") {
+  using Catch::Matchers::Contains;
+  Graph g;
+  Tensor x = g.input("x", {2, 3}), m = g.input("m", {3, 4, 5}), v = g.input("v", {3});
+  Tensor k = g.input("k", {4}, DType::i32), e = g.input("e", {2, 0});
+  CHECK_THAT(error_of([&] { transpose(x, {0, 0}); }), Contains("transpose: perm [0,0] is not a permutation of the 2 axes"));
+  CHECK_THAT(error_of([&] { broadcast_to(x, {4, 3}); }), Contains("broadcast_to: cannot broadcast f32[2,3] to [4,3]"));
+  CHECK_THAT(error_of([&] { concat({x, v}); }), Contains("concat: operand 1 has rank 1, expected 2"));
+  CHECK_THAT(error_of([&] { concat({x, m}, 0); }), Contains("concat: operand 1 has rank 3, expected 2"));
+  CHECK_THAT(error_of([&] { concat({x, reshape(m, {3, 20})}, 0); }), Contains("concat: operand 1 differs in dimension 1 (20 vs 3)"));
+  CHECK_THAT(error_of([&] { slice(x, {0, 0}, {2, 3}, {0, 1}); }), Contains("slice: attribute 'step' has the element 0, outside [1, inf]"));
+  CHECK_THAT(error_of([&] { pad(x, {-1, 0}, {0, 0}); }), Contains("pad: attribute 'low' has the element -1, outside [0, inf]"));
+  CHECK_THAT(error_of([&] { one_hot(k, 0); }), Contains("one_hot: attribute 'depth' = 0 is outside [1, inf]"));
+  CHECK_THAT(error_of([&] { one_hot(x, 3); }), Contains("one_hot: indices must be i32 or i64, got f32[2,3]"));
+  CHECK_THAT(error_of([&] { argmax(e, 1); }), Contains("argmax: argmax over an empty axis"));
+  CHECK_THAT(error_of([&] { matmul(v, x); }), Contains("matmul: lhs must have rank 2 or 3, got f32[3]"));
+  CHECK_THAT(error_of([&] { matmul(x, m); }), Contains("matmul: a batched rhs needs a batched lhs"));
+  CHECK_THAT(error_of([&] { matmul(g.input("a", {2, 4, 4}), m); }), Contains("matmul: batch dimensions differ: 2 vs 3"));
+  CHECK_THAT(error_of([&] { where(x, x, x); }), Contains("where: condition must be b8, got f32[2,3]"));
+  CHECK_THAT(error_of([&] { grad(exp(x), {x}); }), Contains("grad: cost must be a float scalar, got f32[2,3]"));
+  CHECK_THAT(error_of([&] { grad(sum(cast(k, DType::f32)), {k}); }), Contains("grad: cannot differentiate with respect to i32[4] (not float)"));
+}
