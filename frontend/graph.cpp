@@ -45,7 +45,7 @@ Tensor Graph::parameter(ir::OpKind op, const std::string& name, TensorType type,
   if (!ir::is_identifier(name))
     raise(loc, "{}: the name '{}' is not letters, digits, '_' and '.'", op_name(op), name);
   for (ir::NodeId id : op == ir::OpKind::input ? inputs : state)
-    if (node(id).name == name) raise(loc, "{}: a {} named '{}' already exists in this graph", op_name(op), op_name(op), name);
+    if (node(id).name == name) raise(loc, "{}: the name '{}' is taken by another {} of this graph", op_name(op), name, op_name(op));
   ir::NodeId id = add_typed_node(op, {}, {}, {std::move(type)}, loc, name);
   (op == ir::OpKind::input ? inputs : state).push_back(id);
   return Tensor(Expr(this, ir::Value{id, 0}));

@@ -203,3 +203,19 @@ TEST_CASE("shared variables are saved and restored by name, all or nothing") {
   CHECK_THROWS_WITH(save_checkpoint(path, g.shared_variables(), {{"w", Array::scalar(1.0f)}}),
                     Catch::Matchers::Contains("'w' is both a shared variable and an extra entry"));
 }
+
+TEST_CASE("a checkpoint that cannot be written names the path and the reason, and leaves no temporary file") {
+  auto dir = std::filesystem::temp_directory_path() / "loom-checkpoint-unwritable";
+  std::filesystem::remove_all(dir);
+  std::string missing = (dir / "no-such-directory" / "run.ckpt").string();
+  CHECK_THROWS_WITH(checkpoint::save(missing, sample_entries()),
+                    Catch::Matchers::Contains(missing + ": cannot create") && Catch::Matchers::Contains("No such file or directory"));
+  std::filesystem::create_directories(dir / "taken");
+  std::string taken = (dir / "taken").string();  // a directory where the checkpoint should go
+  CHECK_THROWS_WITH(checkpoint::save(taken, sample_entries()),
+                    Catch::Matchers::Contains(taken + ": cannot rename") && Catch::Matchers::Contains("over it: Is a directory"));
+  std::size_t left = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) left += entry.path().filename() != "taken";
+  CHECK(left == 0);
+  std::filesystem::remove_all(dir);
+}

@@ -67,6 +67,9 @@ TEST_CASE("the IDX reader reads plain and gzip files and refuses each kind of da
   refuses(fixture("type", with(header(0x0D, {2, 3, 2}), 48)), data::IdxKind::images, "type byte 0x0d is not 0x08");
   refuses(fixture("zero", header(0x08, {2, 0, 2})), data::IdxKind::images, "dimension 1 is 0");
   refuses(fixture("empty", {}), data::IdxKind::labels, "shorter than an IDX header");
+  // A gzip header followed by bytes that are not deflate data.
+  refuses(fixture("damaged.gz", {0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}),
+          data::IdxKind::labels, "the compressed data is damaged");
   std::vector<std::uint8_t> bad_label = header(0x08, {3});
   bad_label.insert(bad_label.end(), {1, 10, 2});
   CHECK_THROWS_WITH(data::read_labels(fixture("label", bad_label), 10), Catch::Matchers::Contains("label 10 of example 1 is not below the 10 classes"));

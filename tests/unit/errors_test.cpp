@@ -6,6 +6,9 @@
 #include <loom/loom.h>
 
 #include "error_of.h"
+#include "loom/runtime/data/batches.h"
+#include "loom/runtime/train/fit.h"
+#include "loom/runtime/train/schedule.h"
 
 using namespace loom;
 using loom::testing::error_of;
@@ -215,4 +218,50 @@ TEST_CASE("type inference names the op, the rule broken and the operand types") 
   CHECK_THAT(error_of([&] { where(x, x, x); }), Contains("where: condition must be b8, got f32[2,3]"));
   CHECK_THAT(error_of([&] { grad(exp(x), {x}); }), Contains("grad: cost must be a float scalar, got f32[2,3]"));
   CHECK_THAT(error_of([&] { grad(sum(cast(k, DType::f32)), {k}); }), Contains("grad: cannot differentiate with respect to i32[4] (not float)"));
+}
+
+TEST_CASE("graph building, calls, batch norm, data and schedules refuse bad settings by name") {
+  using Catch::Matchers::Contains;
+  Graph g;
+  Tensor x = g.input("x", {4, 3}), v = g.input("v", {3});
+  CHECK_THAT(error_of([&] { g.input("x", {2}); }), Contains("input: the name 'x' is taken by another input of this graph"));
+  CHECK_THAT(error_of([&] { compile({x, x}, {exp(x)}); }),
+             Contains("compile: inputs[1] 'x' f32[4,3] (input, created at") && Contains("is listed twice"));
+  Function f = compile({x}, {exp(x), sum(x)});
+  std::vector<Array> one{Array(DType::f32, {4, 3})};
+  CHECK_THAT(error_of([&] { f.call_into({Array::zeros({4, 3})}, one); }), Contains("main: call_into needs 2 output arrays, got 1"));
+
+  Tensor gamma = g.shared("gamma", Array::full({3}, 1.0)), beta = g.shared("beta", Array::zeros({3}));
+  Tensor mean = g.shared("mean", Array::zeros({3})), var = g.shared("var", Array::full({3}, 1.0));
+  CHECK_THAT(error_of([&] { batch_norm(v, gamma, beta, mean, var); }),
+             Contains("batch_norm: x is f32[3]; it needs a batch axis and a feature axis ([N, C, ...])"));
+  CHECK_THAT(error_of([&] { batch_norm(g.input("y", {4, 5}), gamma, beta, mean, var); }),
+             Contains("batch_norm: x is f32[4,5], so scale, shift and running statistics must be f32[5], got f32[3]"));
+  CHECK_THAT(error_of([&] { batch_norm(x, gamma, beta, v + 0.0f, var); }), Contains("batch_norm: the running statistics must be shared variables"));
+  CHECK_THAT(error_of([&] { batch_norm(x, gamma, beta, mean, var, 1.5); }), Contains("batch_norm: momentum 1.5 is not in [0, 1]"));
+
+  data::LabelledImages set{Array::zeros({10, 4}), Array(DType::i32, {10})};
+  CHECK_THAT(error_of([&] { data::head(set, 11); }), Contains("data::head: 11 examples of a set of 10"));
+  CHECK_THAT(error_of([&] { data::Batches(set, 0, 1); }), Contains("data::Batches: batch size 0"));
+  CHECK_THAT(error_of([&] { train::LearningRateSchedule(0.0, {}, 5); }), Contains("learning-rate schedule: initial rate 0 is not positive"));
+  CHECK_THAT(error_of([&] { train::LearningRateSchedule(0.1, {.kind = train::ScheduleKind::step, .every = 0}, 5); }),
+             Contains("learning-rate schedule: step decay every 0 epochs"));
+  CHECK_THAT(error_of([&] { Array::zeros({2, 3}).reshaped({4}); }), Contains("Array::reshaped: cannot view f32[2,3] as [4]"));
+}
+
+TEST_CASE("train::fit checks its settings before it trains") {
+  using Catch::Matchers::Contains;
+  train::Model model;  // empty: every check below comes before the model is used
+  data::LabelledImages set{Array::zeros({4, 2}), Array(DType::i32, {4})}, none{Array::zeros({0, 2}), Array(DType::i32, {0})};
+  auto fit_error = [&](const data::LabelledImages& train_set, const data::LabelledImages& validation, train::FitOptions o) {
+    return error_of([&] { train::fit(model, train_set, validation, o); });
+  };
+  CHECK_THAT(fit_error(set, set, {.epochs = -1}), Contains("train::fit: -1 epochs"));
+  CHECK_THAT(fit_error(set, set, {.batch_size = 0}), Contains("train::fit: batch size 0"));
+  CHECK_THAT(fit_error(none, set, {}), Contains("train::fit: the training set is empty"));
+  CHECK_THAT(fit_error(set, none, {}), Contains("train::fit: the validation set is empty (split one off with data::split)"));
+  CHECK_THAT(fit_error(set, set, {.resume = true}), Contains("train::fit: resume needs a checkpoint path"));
+  CHECK_THAT(fit_error(set, set, {.evaluate_averages = true}),
+             Contains("train::fit: evaluating with moving averages, but the model keeps none"));
+  CHECK_THAT(fit_error(set, set, {}), Contains("train::fit: the model lacks a step, its state or its class count"));
 }
