@@ -12,6 +12,8 @@
 #include "loom/codegen/llvm/jit.h"
 #include "loom/codegen/matmul_loops.h"
 #include "loom/codegen/onednn/matmul.h"
+#include "loom/codegen/onednn/window.h"
+#include "loom/codegen/window_loops.h"
 #include "loom/ir/kernel_shape.h"
 #include "loom/ir/memory_plan.h"
 #include "loom/ir/scalar_semantics.h"
@@ -36,12 +38,14 @@ struct Slot {
 /// One step of the program.
 struct Step {
   NodeId node;
-  /// matmul_loops: the project's own loops (f64, which oneDNN lacks, and matmuls with an empty operand, which
-  /// oneDNN 2.6 cannot create).
-  enum class Kind { kernel, matmul_f32, matmul_loops } kind;
+  /// matmul_loops, window_loops: the project's own loops (f64, which oneDNN lacks, operands oneDNN 2.6 cannot
+  /// take, and max pooling's backward op).
+  enum class Kind { kernel, matmul_f32, matmul_loops, window_f32, window_loops } kind;
   llvm_backend::KernelFn kernel = nullptr;
   std::int64_t rows = 0, elements = 0;
   std::unique_ptr<onednn::Matmul> matmul;
+  std::unique_ptr<onednn::WindowPrimitive> window;
+  ir::Window2d geometry;  ///< a window op's
   /// For a matmul: which operands are a, b and the bias (-1 for none).
   int a = 0, b = 1, bias = -1;
   /// The operands' buffers, then the results' (and for a kernel, the arena's address: see KernelSource).
@@ -67,6 +71,15 @@ void matmul_with_loops(const ir::Node& n, const Shape& a_shape, const Shape& b_s
   matmul_loops(
       n, a_shape, b_shape, math, [&](std::int64_t i) { return pa[i]; }, [&](std::int64_t i) { return pb[i]; },
       [&](std::int64_t i, double v) { pc[i] = static_cast<T>(v); }, /*parallel=*/true);
+}
+
+/// A window op through the project's own loops (codegen/window_loops.h), threads over planes.
+template <class T>
+void window_with_loops(const ir::Node& n, const ir::Window2d& geometry, void* const* buffers) {
+  ir::PlainMath<T> math;
+  const T* second = n.operands.size() > 1 ? static_cast<const T*>(buffers[1]) : nullptr;
+  window_loops(n, geometry, math, static_cast<const T*>(buffers[0]), second, static_cast<T*>(buffers[n.operands.size()]),
+               /*parallel=*/true);
 }
 
 /// Element i of a buffer of `dtype`, as a double.
@@ -219,6 +232,13 @@ class JitExecutable final : public Executable {
           else matmul_with_loops<double>(n, a, b, buffers);
           break;
         }
+        case Step::Kind::window_f32:
+          step.window->run(buffers[0], n.operands.size() > 1 ? buffers[1] : nullptr, nullptr, buffers[n.operands.size()]);
+          break;
+        case Step::Kind::window_loops:
+          if (n.results[0].dtype == DType::f32) window_with_loops<float>(n, step.geometry, buffers);
+          else window_with_loops<double>(n, step.geometry, buffers);
+          break;
       }
       if (options_.observe) observe(step, n);
     }
@@ -236,6 +256,15 @@ class JitExecutable final : public Executable {
         Step step{id, onednn ? Step::Kind::matmul_f32 : Step::Kind::matmul_loops};
         if (step.kind == Step::Kind::matmul_f32)
           step.matmul = onednn::Matmul::create(n, graph_.type(n.operands[0]), graph_.type(n.operands[1]));
+        return step;
+      }
+      case ir::OpCategory::Window: {
+        const Shape* second = n.operands.size() > 1 ? &graph_.type(n.operands[1]).shape : nullptr;
+        ir::Window2d geometry = ir::window_of(n, graph_.type(n.operands[0]).shape, second);
+        bool onednn = n.results[0].dtype == DType::f32 && onednn::WindowPrimitive::supports(n.op, geometry);
+        Step step{id, onednn ? Step::Kind::window_f32 : Step::Kind::window_loops};
+        step.geometry = geometry;
+        if (onednn) step.window = onednn::WindowPrimitive::create(n, geometry);
         return step;
       }
       case ir::OpCategory::Kernel:

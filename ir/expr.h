@@ -108,6 +108,37 @@ Expr copy(const Expr& x, SrcLoc loc = SrcLoc::current());
 /// 2-D × 2-D, 2-D × 1-D, batched 3-D × 3-D and 3-D × 2-D.
 Expr matmul(const Expr& a, const Expr& b, SrcLoc loc = SrcLoc::current());
 
+// Sliding windows over NCHW tensors (ir/window_semantics.h; conv weights are OIHW).
+/// Two sizes, [height, width]; one number means both.
+struct Size2 {
+  Size2(std::int64_t both) : height(both), width(both) {}
+  Size2(std::int64_t height, std::int64_t width) : height(height), width(width) {}
+  std::int64_t height, width;
+};
+/// How far a window may reach past the input: "valid" (not at all), "same" (⌈input/stride⌉ outputs, the padding
+/// split evenly with the odd one after, as TensorFlow), or explicit zero padding: one number for every side,
+/// {height, width} for both sides of each, or {top, bottom, left, right}.
+struct Padding {
+  Padding(const char* mode) : mode(mode) {}
+  Padding(int all) : sides{all, all, all, all} {}
+  Padding(std::initializer_list<std::int64_t> sides) : sides(sides) {}
+  std::string mode;                 ///< "valid", "same", or empty for explicit `sides`
+  std::vector<std::int64_t> sides;
+};
+Expr conv2d(const Expr& x, const Expr& w, Size2 stride = 1, Padding padding = "valid", Size2 dilation = 1,
+            SrcLoc loc = SrcLoc::current());
+/// conv2d plus a bias [O], one per output channel.
+Expr conv2d(const Expr& x, const Expr& w, const Expr& bias, Size2 stride = 1, Padding padding = "valid",
+            Size2 dilation = 1, SrcLoc loc = SrcLoc::current());
+/// The largest element of each window (stride defaults to the kernel: windows that tile the input).
+Expr max_pool2d(const Expr& x, Size2 kernel, std::optional<Size2> stride = std::nullopt, Padding padding = "valid",
+                SrcLoc loc = SrcLoc::current());
+/// The mean of each window's elements inside the input (padding is not counted).
+Expr avg_pool2d(const Expr& x, Size2 kernel, std::optional<Size2> stride = std::nullopt, Padding padding = "valid",
+                SrcLoc loc = SrcLoc::current());
+/// [N, d1, d2, ...] -> [N, d1·d2·...].
+Expr flatten(const Expr& x, SrcLoc loc = SrcLoc::current());
+
 // Layout.
 /// Empty perm reverses the axes.
 Expr transpose(const Expr& x, std::vector<std::int64_t> perm = {}, SrcLoc loc = SrcLoc::current());
@@ -183,6 +214,14 @@ enum class Disconnected { raise, zero };
 std::vector<Expr> record_grad(const Expr& cost, const std::vector<Expr>& wrt,
                               const std::vector<std::pair<Expr, Expr>>& known, const std::vector<Expr>& constants,
                               Disconnected disconnected, SrcLoc loc = SrcLoc::current());
+
+namespace ir {
+/// A window op `op` over `operands` whose stride, padding, dilation and kernel are those of `window` (another window
+/// node's attributes; any `op` does not take are dropped) unless `extra` gives them (with input_size): how the
+/// autodiff rules state a gradient in the window of the op they differentiate.
+Expr window_op(OpKind op, const std::vector<Expr>& operands, const Attrs& window, const Attrs& extra = {},
+               SrcLoc loc = SrcLoc::current());
+}  // namespace ir
 
 namespace ir {
 /// Normalizes a possibly negative axis against `rank`, or throws Error naming `op` and `type`.

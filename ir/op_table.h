@@ -15,7 +15,7 @@ enum class OpKind : std::uint8_t {
 #undef OP
 };
 
-enum class OpCategory : std::uint8_t { Param, Constant, Elementwise, Reduction, Normalize, Contraction, Layout, Loss, Kernel, Meta, Mode };
+enum class OpCategory : std::uint8_t { Param, Constant, Elementwise, Reduction, Normalize, Contraction, Window, Layout, Loss, Kernel, Meta, Mode };
 
 namespace trait {
 enum : std::uint32_t {

@@ -1,6 +1,7 @@
 #include "loom/ir/type_inference.h"
 
 #include "loom/ir/attribute_schema.h"
+#include "loom/ir/window_semantics.h"
 
 #include <algorithm>
 #include <numeric>
@@ -194,6 +195,75 @@ TensorType matmul(const Typing& t) {
   return {t.in(0).dtype, out};
 }
 
+/// conv2d, the pools and their backward ops (ir/window_semantics.h): NCHW operands, OIHW weights.
+TensorType window(const Typing& t) {
+  for (std::size_t i = 0; i < t.operands.size(); ++i) {
+    t.require_float(i);
+    t.require_same_dtype(0, i);
+    if (t.in(i).rank() != 4) t.fail("operand {} must have rank 4 (NCHW, or OIHW weights), got {}", i, t.in(i).str());
+  }
+  // Two entries each, small enough that no size computed from them can overflow.
+  for (const AttrSpec& spec : op_info(t.op).attributes) {
+    const auto& values = t.attrs.get_ints(std::string(spec.name));
+    if (values.size() != 2) t.fail("{} needs two entries, [height, width], got {}", spec.name, values.size());
+    for (std::int64_t v : values)
+      if (v > (std::int64_t{1} << 31)) t.fail("{} entry {} is larger than 2^31", spec.name, v);
+  }
+  DType dtype = t.in(0).dtype;
+  const Shape& a = t.in(0).shape;
+  auto size_of = [&](const char* name) { return t.attrs.get_ints(name); };
+  // The window of the forward op, from its input's shape and its kernel; `result_channels` of its output.
+  auto window_for = [&](const Shape& x, std::int64_t out_channels, std::int64_t kh, std::int64_t kw) {
+    Window2d w = make_window(t.attrs, t.op, x, out_channels, kh, kw);
+    for (const WindowAxis& axis : w.axis)
+      if (axis.output < 1)
+        t.fail("the window spans {} positions but the padded input has {}", axis.dilation * (axis.kernel - 1) + 1,
+               axis.input + axis.pad_low + axis.pad_high);
+    return w;
+  };
+  auto output_of = [](const Window2d& w) { return Shape{w.batch, w.out_channels, w.axis[0].output, w.axis[1].output}; };
+  auto require_dy = [&](std::size_t i, const Shape& expected) {
+    if (t.in(i).shape != expected)
+      t.fail("the gradient {} must have the forward result's shape {}", t.in(i).str(), to_string(expected));
+  };
+  switch (t.op) {
+    case OpKind::conv2d: {
+      const Shape& w = t.in(1).shape;
+      if (a[1] != w[1]) t.fail("x has {} channels but the weights expect {} (weights are OIHW)", a[1], w[1]);
+      return {dtype, output_of(window_for(a, w[0], w[2], w[3]))};
+    }
+    case OpKind::conv2d_backward_data: {
+      const Shape& w = t.in(1).shape;
+      Shape x{a[0], w[1], size_of("input_size")[0], size_of("input_size")[1]};
+      require_dy(0, output_of(window_for(x, w[0], w[2], w[3])));
+      return {dtype, x};
+    }
+    case OpKind::conv2d_backward_weights: {
+      const Shape& dy = t.in(1).shape;
+      auto kernel = size_of("kernel");
+      require_dy(1, output_of(window_for(a, dy[1], kernel[0], kernel[1])));
+      return {dtype, Shape{dy[1], a[1], kernel[0], kernel[1]}};
+    }
+    default: {  // the pools
+      auto kernel = size_of("kernel");
+      for (std::size_t d = 0; d < 2; ++d)
+        if (size_of("pad_low")[d] >= kernel[d] || size_of("pad_high")[d] >= kernel[d])
+          t.fail("padding must be smaller than the kernel, so no window lies in the padding alone");
+      if (t.op == OpKind::avg_pool2d_backward) {
+        Shape x{a[0], a[1], size_of("input_size")[0], size_of("input_size")[1]};
+        require_dy(0, output_of(window_for(x, a[1], kernel[0], kernel[1])));
+        return {dtype, x};
+      }
+      Shape y = output_of(window_for(a, a[1], kernel[0], kernel[1]));
+      if (t.op == OpKind::max_pool2d_backward) {
+        require_dy(1, y);
+        return t.in(0);
+      }
+      return {dtype, y};
+    }
+  }
+}
+
 Shape shape_attr(const Typing& t, const char* name) { return t.attrs.get_ints(name); }
 
 TensorType layout(const Typing& t) {
@@ -351,6 +421,8 @@ std::vector<TensorType> infer_unchecked(const Graph& g, OpKind op, const std::ve
       return {t.in(0)};
     case OpCategory::Contraction:
       return {matmul(t)};
+    case OpCategory::Window:
+      return {window(t)};
     case OpCategory::Layout:
       return {layout(t)};
     case OpCategory::Loss:

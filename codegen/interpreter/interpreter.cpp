@@ -24,6 +24,7 @@ Array evaluate(const ir::Node& n, interp::Operands in, interp::Arithmetic& arith
     case ir::OpCategory::Reduction: return interp::reduction(n, in, arithmetic);
     case ir::OpCategory::Normalize: return interp::normalize(n, in, arithmetic);
     case ir::OpCategory::Contraction: return interp::matmul(n, in, arithmetic);
+    case ir::OpCategory::Window: return interp::window(n, in, arithmetic);
     case ir::OpCategory::Layout: return interp::layout(n, in);
     case ir::OpCategory::Loss: return interp::softmax_cross_entropy(n, in, arithmetic);
     case ir::OpCategory::Param:

@@ -18,6 +18,8 @@ Array reduction(const ir::Node& n, Operands in, Arithmetic& arithmetic);
 Array normalize(const ir::Node& n, Operands in, Arithmetic& arithmetic);
 Array softmax_cross_entropy(const ir::Node& n, Operands in, Arithmetic& arithmetic);
 Array matmul(const ir::Node& n, Operands in, Arithmetic& arithmetic);
+/// conv2d, the pools and their backward ops (codegen/window_loops.h).
+Array window(const ir::Node& n, Operands in, Arithmetic& arithmetic);
 Array layout(const ir::Node& n, Operands in);
 /// random_uniform, random_normal: Philox by element position (ir/random_semantics.h), never perturbed.
 Array random(const ir::Node& n, Operands in);

@@ -5,17 +5,10 @@
 
 #include <memory>
 
+#include "loom/codegen/onednn/epilogue.h"
 #include "loom/ir/graph.h"
 
 namespace loom::codegen::onednn {
-
-/// What oneDNN applies to the product inside the same primitive: a bias along the last dimension and an
-/// activation (post-op).
-struct Epilogue {
-  bool bias = false;
-  ir::OpKind activation = ir::OpKind::stop_gradient;  ///< stop_gradient: none; else relu, leaky_relu, tanh, sigmoid, elu
-  double alpha = 0.0;                                  ///< leaky_relu's slope, elu's alpha
-};
 
 class Matmul {
  public:

@@ -100,6 +100,31 @@ GRAD(matmul) {
   return {ta ? swap_last2(da) : da, tb ? swap_last2(db) : db};
 }
 
+/// The window ops' gradients are window ops in the same window (each is linear in every operand but max pooling's
+/// x): conv2d's are its backward-data and backward-weights ops, and those two are each other's and conv2d's.
+std::vector<std::int64_t> spatial(const Expr& x) { return {x.shape()[2], x.shape()[3]}; }
+Expr window_grad(OpKind op, const std::vector<Expr>& operands, const GradInputs& n, const ir::Attrs& extra = {}) {
+  return ir::window_op(op, operands, n.attrs, extra);
+}
+GRAD(conv2d) {
+  const Expr &x = n.in[0], &w = n.in[1];
+  return {window_grad(OpKind::conv2d_backward_data, {n.g, w}, n, {{"input_size", spatial(x)}}),
+          window_grad(OpKind::conv2d_backward_weights, {x, n.g}, n, {{"kernel", spatial(w)}})};
+}
+GRAD(conv2d_backward_data) {  // (dy, w) -> dx
+  const Expr &dy = n.in[0], &w = n.in[1];
+  return {window_grad(OpKind::conv2d, {n.g, w}, n),
+          window_grad(OpKind::conv2d_backward_weights, {n.g, dy}, n, {{"kernel", spatial(w)}})};
+}
+GRAD(conv2d_backward_weights) {  // (x, dy) -> dw
+  const Expr &x = n.in[0], &dy = n.in[1];
+  return {window_grad(OpKind::conv2d_backward_data, {dy, n.g}, n, {{"input_size", spatial(x)}}),
+          window_grad(OpKind::conv2d, {x, n.g}, n)};
+}
+GRAD(max_pool2d) { return {window_grad(OpKind::max_pool2d_backward, {n.in[0], n.g}, n)}; }
+GRAD(avg_pool2d) { return {window_grad(OpKind::avg_pool2d_backward, {n.g}, n, {{"input_size", spatial(n.in[0])}})}; }
+GRAD(avg_pool2d_backward) { return {window_grad(OpKind::avg_pool2d, {n.g}, n)}; }
+
 GRAD(transpose) {
   const auto& perm = n.attrs.get_ints("perm");
   std::vector<std::int64_t> inverse(perm.size());
@@ -158,7 +183,8 @@ std::array<GradRule, kNumOps> make_table() {
   RULE(neg) RULE(exp) RULE(log) RULE(log1p) RULE(sqrt) RULE(rsqrt) RULE(abs) RULE(sign) RULE(square)
   RULE(sigmoid) RULE(tanh) RULE(relu) RULE(leaky_relu) RULE(elu) RULE(selu) RULE(softplus) RULE(swish)
   RULE(sum) RULE(max) RULE(min) RULE(logsumexp) RULE(softmax) RULE(log_softmax) RULE(softmax_cross_entropy)
-  RULE(matmul) RULE(transpose) RULE(reshape) RULE(broadcast_to) RULE(concat) RULE(slice) RULE(pad)
+  RULE(matmul) RULE(conv2d) RULE(conv2d_backward_data) RULE(conv2d_backward_weights) RULE(max_pool2d)
+  RULE(avg_pool2d) RULE(avg_pool2d_backward) RULE(transpose) RULE(reshape) RULE(broadcast_to) RULE(concat) RULE(slice) RULE(pad)
 #undef RULE
   return table;
 }

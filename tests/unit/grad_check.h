@@ -22,6 +22,9 @@ struct OpCase {
   /// Builds the op under test; may add non-differentiable operands (labels, conditions) as shared values of g.
   std::function<Expr(Graph& g, const std::vector<Tensor>& x)> build;
   Domain domain = Domain::any;
+  /// How far the JIT's f32 results may be from the interpreter's, relative and absolute: 1e-5, or 1e-4 for ops whose
+  /// sums oneDNN may add in another order over many terms (convolutions).
+  double f32_tolerance = 1e-5;
 };
 
 /// Random input values for a case, deterministic in `seed`.

@@ -32,7 +32,7 @@ TEST_CASE("every op case, forward and gradient, gives the interpreter's values o
       std::vector<Array> want = reference(args), got = jit(args);
       INFO(c.name << " in " << to_string(dtype) << "\n" << jit.ir());
       for (std::size_t k = 0; k < want.size(); ++k)
-        check_close(want[k], got[k], dtype == DType::f32 ? 1e-5 : 1e-12, dtype == DType::f32 ? 1e-5 : 1e-12);
+        check_close(want[k], got[k], dtype == DType::f32 ? c.f32_tolerance : 1e-12, dtype == DType::f32 ? c.f32_tolerance : 1e-12);
     }
   }
 }

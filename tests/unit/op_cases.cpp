@@ -88,6 +88,43 @@ std::vector<OpCase> all_op_cases() {
                return x[0].shape()[1] == 1 ? matmul(x[1], x[0]) : matmul(transpose(x[0]), x[1]);
              });
 
+  // Sliding windows (NCHW, OIHW weights): strides 1 and 2, valid, same and explicit padding, dilation 2, odd sizes
+  // and batch 1. The backward ops appear on their own too, so their own rules (second derivatives) are checked.
+  auto conv = [](Size2 stride, Padding padding, Size2 dilation) {
+    return [=](Graph&, X x) { return conv2d(x[0], x[1], stride, padding, dilation); };
+  };
+  auto windows = [&](const std::string& name, std::vector<std::vector<Shape>> shapes, std::function<Expr(Graph&, X)> f) {
+    for (auto& set : shapes) c.push_back({name, set, f, Domain::any, 1e-4});
+  };
+  windows("conv2d-valid", {{{2, 3, 7, 6}, {4, 3, 3, 2}}, {{1, 2, 5, 5}, {3, 2, 3, 3}}, {{2, 3, 4, 5}, {2, 3, 1, 1}}},
+          conv(1, "valid", 1));
+  windows("conv2d-same-stride2", {{{2, 3, 7, 8}, {4, 3, 3, 3}}, {{1, 1, 5, 5}, {2, 1, 2, 2}}, {{1, 2, 6, 3}, {1, 2, 3, 1}}},
+          conv(2, "same", 1));
+  windows("conv2d-explicit-dilation2", {{{2, 2, 7, 9}, {3, 2, 3, 2}}, {{1, 3, 6, 5}, {2, 3, 2, 2}}, {{1, 1, 5, 8}, {1, 1, 3, 3}}},
+          conv({1, 2}, {1, 2, 0, 1}, 2));
+  windows("conv2d-bias", {{{2, 3, 5, 5}, {4, 3, 3, 3}, {4}}, {{1, 1, 4, 3}, {2, 1, 2, 2}, {2}}, {{1, 2, 3, 3}, {1, 2, 1, 1}, {1}}},
+          [](Graph&, X x) { return conv2d(x[0], x[1], x[2], 1, "same"); });
+  windows("max_pool2d", {{{2, 3, 6, 6}}, {{1, 2, 7, 5}}, {{2, 1, 5, 4}}}, [](Graph&, X x) {
+    if (x[0].shape()[3] == 6) return max_pool2d(x[0], 2);
+    if (x[0].shape()[3] == 5) return max_pool2d(x[0], 3, 2, "same");
+    return max_pool2d(x[0], {3, 2}, 1, {1, 1, 0, 1});
+  });
+  windows("avg_pool2d", {{{2, 3, 6, 6}}, {{1, 2, 7, 5}}, {{2, 1, 5, 4}}}, [](Graph&, X x) {
+    if (x[0].shape()[3] == 6) return avg_pool2d(x[0], 2);
+    if (x[0].shape()[3] == 5) return avg_pool2d(x[0], 3, 2, "same");
+    return avg_pool2d(x[0], {3, 2}, 1, {1, 1, 0, 1});
+  });
+  // The backward ops in the window of a stride-2 convolution (or pool) padded by 1 over a 6 x 7 input.
+  ir::Attrs window{{"stride", std::vector<std::int64_t>{2, 2}}, {"pad_low", std::vector<std::int64_t>{1, 1}},
+                   {"pad_high", std::vector<std::int64_t>{1, 0}}, {"dilation", std::vector<std::int64_t>{1, 1}},
+                   {"kernel", std::vector<std::int64_t>{3, 3}}, {"input_size", std::vector<std::int64_t>{6, 7}}};
+  windows("conv2d_backward_data", {{{2, 4, 3, 3}, {4, 3, 3, 3}}, {{1, 2, 3, 3}, {2, 1, 3, 3}}, {{1, 1, 3, 3}, {1, 2, 3, 3}}},
+          [=](Graph&, X x) { return ir::window_op(ir::OpKind::conv2d_backward_data, {x[0], x[1]}, window); });
+  windows("conv2d_backward_weights", {{{2, 3, 6, 7}, {2, 4, 3, 3}}, {{1, 1, 6, 7}, {1, 2, 3, 3}}, {{1, 2, 6, 7}, {1, 1, 3, 3}}},
+          [=](Graph&, X x) { return ir::window_op(ir::OpKind::conv2d_backward_weights, {x[0], x[1]}, window); });
+  windows("avg_pool2d_backward", {{{2, 3, 3, 3}}, {{1, 1, 3, 3}}, {{1, 2, 3, 3}}},
+          [=](Graph&, X x) { return ir::window_op(ir::OpKind::avg_pool2d_backward, {x[0]}, window); });
+
   // Layout.
   add_shaped(c, "transpose", {{{3, 4}}, {{2, 3, 5}}, {{1, 7}}},
              [](Graph&, X x) { return x[0].rank() == 3 ? transpose(x[0], {2, 0, 1}) : transpose(x[0]); });

@@ -1,0 +1,26 @@
+#pragma once
+/// f32 convolutions and pools through oneDNN: conv2d (with a bias and an activation as post-op), its backward-data
+/// and backward-weights ops, max and average pooling, and average pooling's backward op. Each primitive is created
+/// once, at compile time, for the node's shapes and window (ir/window_semantics.h), on plain NCHW / OIHW buffers.
+/// Max pooling's backward op is not here: oneDNN's needs the forward's workspace, and loom recomputes each window's
+/// largest tap from x instead (codegen/window_loops.h), which needs no buffer between the two.
+
+#include <memory>
+
+#include "loom/codegen/onednn/epilogue.h"
+#include "loom/ir/window_semantics.h"
+
+namespace loom::codegen::onednn {
+
+class WindowPrimitive {
+ public:
+  /// Whether oneDNN runs `op` here (f32, no empty tensor: oneDNN 2.6 cannot create primitives over those).
+  static bool supports(ir::OpKind op, const ir::Window2d& window);
+  /// For a window node with the window `window` (ir::window_of); `epilogue` only for conv2d.
+  static std::unique_ptr<WindowPrimitive> create(const ir::Node& node, const ir::Window2d& window, const Epilogue& epilogue = {});
+  virtual ~WindowPrimitive() = default;
+  /// out = op(in0, in1) (+ bias, then the activation); in1 is ignored by one-operand ops, bias without a bias.
+  virtual void run(const void* in0, const void* in1, const void* bias, void* out) const = 0;
+};
+
+}  // namespace loom::codegen::onednn
