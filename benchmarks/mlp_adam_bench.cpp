@@ -6,9 +6,8 @@
 
 #include <loom/loom.h>
 
-#include "loom/codegen/onednn/matmul.h"
-#include "loom/ir/kernel_shape.h"
 #include "mlp_adam_model.h"
+#include "primitives_alone.h"
 
 namespace {
 
@@ -40,33 +39,9 @@ void BM_MlpAdamDropout_Loom(benchmark::State& state) {
 /// The training step's matmuls alone: for each matmul step of the compiled function, the oneDNN primitive it runs.
 void BM_MlpAdamDropout_MatmulsAlone(benchmark::State& state) {
   Step s;
-  const ir::Graph& f = s.train.graph();
-  struct Call {
-    std::unique_ptr<codegen::onednn::Matmul> primitive;
-    Array a, b, bias, out;
-  };
-  std::vector<Call> calls;
-  for (ir::NodeId id = 0; id < f.num_nodes(); ++id) {
-    const ir::Node& n = f.node(id);
-    if (n.dead) continue;
-    if (n.op == ir::OpKind::matmul) {
-      const TensorType &a = f.type(n.operands[0]), &b = f.type(n.operands[1]);
-      calls.push_back({codegen::onednn::Matmul::create(n, a, b), Array::uniform(a.shape, -1, 1, 1), Array::uniform(b.shape, -1, 1, 2),
-                       Array(), Array(DType::f32, n.results[0].shape)});
-    } else if (n.op == ir::OpKind::fused && n.kernel->kind == ir::KernelKind::matmul) {
-      const ir::MatmulParts& parts = n.kernel->matmul;
-      const ir::Graph& body = *n.body;
-      codegen::onednn::Epilogue epilogue{.bias = parts.bias.has_value(), .activation = parts.activation.value_or(ir::OpKind::stop_gradient),
-                                         .alpha = parts.alpha};
-      const TensorType &a = body.type(parts.a), &b = body.type(parts.b);
-      calls.push_back({codegen::onednn::Matmul::create(body.node(parts.matmul), a, b, epilogue), Array::uniform(a.shape, -1, 1, 1),
-                       Array::uniform(b.shape, -1, 1, 2), parts.bias ? Array::uniform(body.type(*parts.bias).shape, -1, 1, 3) : Array(),
-                       Array(DType::f32, n.results[0].shape)});
-    }
-  }
-  for (auto _ : state)
-    for (Call& c : calls) c.primitive->run(c.a.raw(), c.b.raw(), c.bias.size() ? c.bias.raw() : nullptr, c.out.raw());
-  state.counters["matmuls"] = static_cast<double>(calls.size());
+  bench::PrimitivesAlone primitives(s.train.graph());
+  for (auto _ : state) primitives.run();
+  state.counters["matmuls"] = static_cast<double>(primitives.size());
 }
 
 BENCHMARK(BM_MlpAdamDropout_Loom)->Unit(benchmark::kMicrosecond)->UseRealTime();

@@ -233,7 +233,8 @@ class JitExecutable final : public Executable {
           break;
         }
         case Step::Kind::window_f32:
-          step.window->run(buffers[0], n.operands.size() > 1 ? buffers[1] : nullptr, nullptr, buffers[n.operands.size()]);
+          step.window->run(buffers[0], n.operands.size() > 1 ? buffers[1] : nullptr, nullptr, buffers[n.operands.size()],
+                           primitive_workspace_.raw());
           break;
         case Step::Kind::window_loops:
           if (n.results[0].dtype == DType::f32) window_with_loops<float>(n, step.geometry, buffers);
@@ -264,7 +265,11 @@ class JitExecutable final : public Executable {
         bool onednn = n.results[0].dtype == DType::f32 && onednn::WindowPrimitive::supports(n.op, geometry);
         Step step{id, onednn ? Step::Kind::window_f32 : Step::Kind::window_loops};
         step.geometry = geometry;
-        if (onednn) step.window = onednn::WindowPrimitive::create(n, geometry);
+        if (onednn) {
+          step.window = onednn::WindowPrimitive::create(n, geometry);
+          std::int64_t floats = static_cast<std::int64_t>((step.window->workspace_bytes() + sizeof(float) - 1) / sizeof(float));
+          if (floats > primitive_workspace_.size()) primitive_workspace_ = Array(DType::f32, {floats});
+        }
         return step;
       }
       case ir::OpCategory::Kernel:
@@ -375,6 +380,8 @@ class JitExecutable final : public Executable {
   std::vector<Array> constants_;
   std::map<NodeId, std::uint32_t> constant_number_;
   mutable Array arena_;  ///< the intermediates of the call in progress
+  /// oneDNN's staging buffers (tensors in blocked layouts), shared by its primitives: steps run one at a time.
+  mutable Array primitive_workspace_{DType::f32, {0}};
   std::unique_ptr<llvm_backend::KernelModule> module_;
 };
 

@@ -23,13 +23,18 @@ void for_planes(std::int64_t count, bool parallel, Body body) {
 }
 
 /// The first tap of output o along `axis` that lies inside the input, and one past the last (taps k with
-/// o·stride − pad_low + k·dilation in [0, input)).
+/// o·stride − pad_low + k·dilation in [0, input)). Without dilation (every pool) it divides nothing: a division per
+/// output was most of max pooling's backward time.
 inline std::pair<std::int64_t, std::int64_t> inside_taps(const ir::WindowAxis& a, std::int64_t o) {
-  std::int64_t start = o * a.stride - a.pad_low, first = 0, last = a.kernel;
-  if (start < 0) first = (-start + a.dilation - 1) / a.dilation;
+  std::int64_t start = o * a.stride - a.pad_low;
+  if (a.dilation == 1) {
+    std::int64_t first = std::max<std::int64_t>(0, -start), last = std::min(a.kernel, a.input - start);
+    return last <= first ? std::pair<std::int64_t, std::int64_t>{0, 0} : std::pair{first, last};
+  }
+  std::int64_t first = start < 0 ? (-start + a.dilation - 1) / a.dilation : 0;
   std::int64_t past = a.input - start;  // taps k with start + k·dilation < input
   if (past <= 0) return {0, 0};
-  last = std::min(last, (past + a.dilation - 1) / a.dilation);
+  std::int64_t last = std::min(a.kernel, (past + a.dilation - 1) / a.dilation);
   return {std::min(first, last), last};
 }
 
@@ -117,32 +122,42 @@ void window_loops(const ir::Node& n, const ir::Window2d& w, Math& math, const T*
     T* y = out + plane * (backward ? H * W : OH * OW);
     if (backward)
       for (std::int64_t i = 0; i < H * W; ++i) y[i] = T(0);
-    for (std::int64_t oh = 0; oh < OH; ++oh)
+    for (std::int64_t oh = 0; oh < OH; ++oh) {
+      auto [h0, h1] = inside_taps(ah, oh);
+      const std::int64_t row = ah.input_position(oh, 0) * W;
       for (std::int64_t ow = 0; ow < OW; ++ow) {
-        auto [h0, h1] = inside_taps(ah, oh);
         auto [w0, w1] = inside_taps(aw, ow);
-        auto at = [&](std::int64_t kh, std::int64_t kw) { return ah.input_position(oh, kh) * W + aw.input_position(ow, kw); };
+        const std::int64_t corner = row + aw.input_position(ow, 0);  // may lie in the padding; taps below do not
         if (is_max) {  // the first largest tap, in (kh, kw) order; a pool's padding is smaller than its kernel
-          std::int64_t best = at(h0, w0);
+          std::int64_t best = corner + h0 * W + w0;
+          T peak = x[best];
           for (std::int64_t kh = h0; kh < h1; ++kh)
-            for (std::int64_t kw = w0; kw < w1; ++kw)
-              if (x[at(kh, kw)] > x[best]) best = at(kh, kw);
+            for (std::int64_t kw = w0; kw < w1; ++kw) {
+              std::int64_t at = corner + kh * W + kw;
+              bool larger = x[at] > peak;  // selects, not branches: random data mispredicts half of them
+              best = larger ? at : best;
+              peak = larger ? x[at] : peak;
+            }
           if (backward) y[best] = static_cast<T>(math.accumulate(y[best], dy[oh * OW + ow]));
-          else y[oh * OW + ow] = x[best];
+          else y[oh * OW + ow] = peak;
           continue;
         }
         V count = math.constant(static_cast<double>((h1 - h0) * (w1 - w0)));
         if (backward) {
           V share = math.div(dy[oh * OW + ow], count);
           for (std::int64_t kh = h0; kh < h1; ++kh)
-            for (std::int64_t kw = w0; kw < w1; ++kw) y[at(kh, kw)] = static_cast<T>(math.accumulate(y[at(kh, kw)], share));
+            for (std::int64_t kw = w0; kw < w1; ++kw) {
+              T& element = y[corner + kh * W + kw];
+              element = static_cast<T>(math.accumulate(element, share));
+            }
           continue;
         }
         V acc = 0;
         for (std::int64_t kh = h0; kh < h1; ++kh)
-          for (std::int64_t kw = w0; kw < w1; ++kw) acc = math.accumulate(acc, x[at(kh, kw)]);
+          for (std::int64_t kw = w0; kw < w1; ++kw) acc = math.accumulate(acc, x[corner + kh * W + kw]);
         y[oh * OW + ow] = static_cast<T>(math.div(acc, count));
       }
+    }
   });
 }
 

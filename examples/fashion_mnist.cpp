@@ -1,5 +1,5 @@
 // Fashion-MNIST with loom: loads the data set (Debian package dataset-fashion-mnist, or $LOOM_DATA), builds a
-// logistic regression or an MLP from the flags (fashion_mnist_model.h), compiles its training step and its
+// logistic regression, an MLP or a CNN from the flags (fashion_mnist_model.h), compiles its training step and its
 // evaluation, trains with train::fit (progress, validation, schedules, early stopping, checkpoints), then reports
 // the test accuracy and where the learning curves, the checkpoint and the IR dumps went.
 //
@@ -64,7 +64,9 @@ CLI::Validator positive(bool zero_allowed = false) {
 void add_flags(CLI::App& app, Flags& f) {
   models::FashionConfig& m = f.model;
   auto probability = CLI::Range(0.0, 0.999);
-  app.add_option("--model", m.model, "logreg or mlp")->check(CLI::IsMember({"logreg", "mlp"}))->capture_default_str();
+  app.add_option("--model", m.model, "logreg, mlp or cnn (conv32-bn-pool, conv64-bn-pool, fc128, dropout)")
+      ->check(CLI::IsMember({"logreg", "mlp", "cnn"}))
+      ->capture_default_str();
   app.add_option("--hidden", m.hidden, "hidden layer widths of the MLP, e.g. --hidden 256,256")
       ->delimiter(',')->check(positive())->capture_default_str();
   app.add_option("--optimizer", m.optimizer, "optimizer")->check(CLI::IsMember(models::kOptimizers))->capture_default_str();

@@ -14,7 +14,7 @@
 namespace loom::models {
 
 struct FashionConfig {
-  std::string model = "mlp";  ///< logreg | mlp
+  std::string model = "mlp";  ///< logreg | mlp | cnn (conv32-bn-act-pool, conv64-bn-act-pool, fc128, dropout)
   std::vector<std::int64_t> hidden = {256, 256};
   std::string optimizer = "adam";  ///< sgd momentum nesterov adagrad adadelta rmsprop adam adamw
   double lr = 1e-3;
@@ -87,6 +87,7 @@ inline Updates optimize(const FashionConfig& c, const std::vector<Tensor>& param
 }  // namespace detail
 
 inline FashionModel build_fashion_model(const FashionConfig& c, std::int64_t features = 784, std::int64_t classes = 10) {
+  if (c.model == "cnn" && features != 28 * 28) throw Error("the cnn model reads 28 x 28 images, not " + std::to_string(features) + " features");
   FashionModel m;
   m.params = nn::Parameters(c.seed);
   Graph& g = *m.graph;
@@ -105,6 +106,20 @@ inline FashionModel build_fashion_model(const FashionConfig& c, std::int64_t fea
       h = detail::activate(c.activation, h, m.params, layer);
       if (c.dropout > 0) h = nn::dropout(h, c.dropout);
     }
+  } else if (c.model == "cnn") {
+    // Two 3 x 3 convolution blocks (no bias: batch norm's shift replaces it), each halving the image, then a dense
+    // layer of 128 on the 64 x 7 x 7 features.
+    h = reshape(m.X, {c.batch, 1, 28, 28});
+    std::int64_t filters[] = {32, 64};
+    for (int k = 0; k < 2; ++k) {
+      std::string layer = "conv" + std::to_string(k + 1);
+      h = nn::conv2d(h, filters[k], 3, m.params, {.name = layer, .init = init, .stddev = c.init_std, .bias = false});
+      h = nn::batch_norm2d(h, m.params, {.name = "bn" + std::to_string(k + 1)});
+      h = nn::max_pool2d(detail::activate(c.activation, h, m.params, layer), 2);
+    }
+    h = detail::activate(c.activation, nn::dense(flatten(h), 128, m.params, {.name = "fc1", .init = init, .stddev = c.init_std}),
+                         m.params, "fc1");
+    if (c.dropout > 0) h = nn::dropout(h, c.dropout);
   } else if (c.model != "logreg") {
     throw Error("unknown model '" + c.model + "'");
   }

@@ -53,6 +53,26 @@ Tensor dense(const Tensor& x, std::int64_t units, Parameters& params, const Dens
   return y;
 }
 
+Tensor conv2d(const Tensor& x, std::int64_t filters, Size2 kernel, Parameters& params, const ConvOptions& options, SrcLoc where) {
+  SourceLoc loc = SourceLoc::from(where);
+  Graph& g = graph_of(x, "conv2d", loc);
+  if (filters <= 0 || kernel.height <= 0 || kernel.width <= 0)
+    raise(loc, "nn::conv2d: {} filters of {} x {}", filters, kernel.height, kernel.width);
+  if (x.rank() != 4) raise(loc, "nn::conv2d: the input is {}; it needs NCHW (rank 4)", x.type().str());
+  ir::LocationOverride at_user(g, loc, ir::LocationOverride::Mode::replace);
+  Shape shape{filters, x.shape()[1], kernel.height, kernel.width};
+  Tensor w = create(g, options.name, "W", draw(options.init, options.stddev, shape, params.seed + params.drawn++, x.dtype()), params.trainable);
+  if (!options.bias) return loom::conv2d(x, w, options.stride, options.padding, options.dilation, where);
+  Tensor b = create(g, options.name, "b", init::zeros({filters}, x.dtype()), params.trainable);
+  return loom::conv2d(x, w, b, options.stride, options.padding, options.dilation, where);
+}
+
+Tensor batch_norm2d(const Tensor& x, Parameters& params, const NormOptions& options, SrcLoc where) {
+  if (x.defined() && x.rank() != 4)
+    raise(SourceLoc::from(where), "nn::batch_norm2d: the input is {}; it needs NCHW (rank 4)", x.type().str());
+  return batch_norm(x, params, options, where);
+}
+
 Tensor batch_norm(const Tensor& x, Parameters& params, const NormOptions& options, SrcLoc where) {
   SourceLoc loc = SourceLoc::from(where);
   Graph& g = graph_of(x, "batch_norm", loc);

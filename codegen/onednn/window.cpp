@@ -7,22 +7,23 @@ namespace loom::codegen::onednn {
 namespace {
 
 using dims = dnnl::memory::dims;
+using desc = dnnl::memory::desc;
 using tag = dnnl::memory::format_tag;
 using ir::OpKind;
 
-dnnl::memory::desc plain(dims shape, tag format) { return {shape, dnnl::memory::data_type::f32, format}; }
-
-/// The window's shapes and geometry in oneDNN's terms (its dilation counts the gaps: 0 is dense).
+/// The window's shapes and geometry in oneDNN's terms (its dilation counts the gaps: 0 is dense). Tensors are
+/// described plain (NCHW, OIHW), or with the layout left to oneDNN (`any`) when `blocked`.
 struct Geometry {
-  dnnl::memory::desc x, y, w, bias;
+  desc x, y, w, bias;
   dims strides, dilation, pad_low, pad_high, kernel;
 
-  explicit Geometry(const ir::Window2d& win, bool with_bias) {
+  Geometry(const ir::Window2d& win, bool with_bias, bool blocked) {
     const ir::WindowAxis &h = win.axis[0], &wd = win.axis[1];
-    x = plain({win.batch, win.in_channels, h.input, wd.input}, tag::nchw);
-    y = plain({win.batch, win.out_channels, h.output, wd.output}, tag::nchw);
-    w = plain({win.out_channels, win.in_channels, h.kernel, wd.kernel}, tag::oihw);
-    if (with_bias) bias = plain({win.out_channels}, tag::x);
+    auto make = [&](dims shape, tag plain) { return desc(shape, dnnl::memory::data_type::f32, blocked ? tag::any : plain); };
+    x = make({win.batch, win.in_channels, h.input, wd.input}, tag::nchw);
+    y = make({win.batch, win.out_channels, h.output, wd.output}, tag::nchw);
+    w = make({win.out_channels, win.in_channels, h.kernel, wd.kernel}, tag::oihw);
+    if (with_bias) bias = desc({win.out_channels}, dnnl::memory::data_type::f32, tag::x);
     strides = {h.stride, wd.stride};
     dilation = {h.dilation - 1, wd.dilation - 1};
     pad_low = {h.pad_low, wd.pad_low};
@@ -34,71 +35,144 @@ struct Geometry {
                                                          const dnnl::primitive_attr& attr = primitive_attributes()) const {
     return {{kind, dnnl::algorithm::convolution_direct, x, w, bias, y, strides, dilation, pad_low, pad_high}, attr, engine};
   }
-  dnnl::pooling_forward::primitive_desc forward_pool(const dnnl::engine& engine, dnnl::algorithm algorithm) const {
-    return {{dnnl::prop_kind::forward_training, algorithm, x, y, strides, kernel, pad_low, pad_high}, primitive_attributes(), engine};
+  dnnl::pooling_forward::primitive_desc forward_pool(const dnnl::engine& engine, dnnl::prop_kind kind,
+                                                     dnnl::algorithm algorithm) const {
+    return {{kind, algorithm, x, y, strides, kernel, pad_low, pad_high}, primitive_attributes(), engine};
   }
 };
 
+/// Whether a convolution runs on oneDNN's own layout (blocked channels, e.g. nChw16c), with reorders from and to
+/// the plain buffers around it. Measured on one CNN step (docs/PERFORMANCE.md, "Convolution layouts"): blocked
+/// convolutions with their reorders took 0.5x-0.9x the time of the plain (im2col + GEMM) ones, except the
+/// backward-data pass of a convolution over fewer than 16 channels (5x slower blocked).
+bool use_blocked_layout(OpKind op, const ir::Window2d& window) {
+  if (!ir::is_convolution(op)) return false;
+  return op != OpKind::conv2d_backward_data || window.in_channels >= 16;
+}
+
 class OneDnnWindow final : public WindowPrimitive {
  public:
-  OneDnnWindow(const ir::Node& node, const ir::Window2d& window, const Epilogue& epilogue) {
-    dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-    Geometry g(window, epilogue.bias);
+  OneDnnWindow(const ir::Node& node, const ir::Window2d& window, const Epilogue& epilogue) : engine_(dnnl::engine::kind::cpu, 0) {
+    bool blocked = use_blocked_layout(node.op, window);
+    Geometry g(window, epilogue.bias, blocked), plain(window, epilogue.bias, false);
     constexpr auto avg = dnnl::algorithm::pooling_avg_exclude_padding;
-    auto bind = [&](dnnl::primitive p, const dnnl::primitive_desc_base& pd, std::vector<std::pair<int, dnnl::memory::desc>> args) {
-      primitive_ = BoundPrimitive(engine, std::move(p), args, pd.scratchpad_desc());
-    };
     dnnl::primitive_attr attr = primitive_attributes();
     switch (node.op) {
       case OpKind::conv2d: {
-        auto pd = g.forward_conv(engine, dnnl::prop_kind::forward_inference, primitive_attributes(epilogue));
-        std::vector<std::pair<int, dnnl::memory::desc>> args{{DNNL_ARG_SRC, g.x}, {DNNL_ARG_WEIGHTS, g.w}, {DNNL_ARG_DST, g.y}};
-        if (epilogue.bias) args.push_back({DNNL_ARG_BIAS, g.bias});
-        bind(dnnl::convolution_forward(pd), pd, args);
+        auto pd = g.forward_conv(engine_, dnnl::prop_kind::forward_inference, primitive_attributes(epilogue));
+        std::vector<Arg> args{input(DNNL_ARG_SRC, kIn0, plain.x, pd.src_desc()), input(DNNL_ARG_WEIGHTS, kIn1, plain.w, pd.weights_desc()),
+                              output(DNNL_ARG_DST, plain.y, pd.dst_desc())};
+        if (epilogue.bias) args.push_back({DNNL_ARG_BIAS, g.bias, {kBias}});
+        finish(dnnl::convolution_forward(pd), pd, args);
         break;
       }
       case OpKind::conv2d_backward_data: {  // (dy, w) -> dx
         dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, g.x, g.w, g.y, g.strides, g.dilation,
                                                 g.pad_low, g.pad_high);
-        dnnl::convolution_backward_data::primitive_desc pd(d, attr, engine, g.forward_conv(engine, dnnl::prop_kind::forward_training));
-        bind(dnnl::convolution_backward_data(pd), pd, {{DNNL_ARG_DIFF_DST, g.y}, {DNNL_ARG_WEIGHTS, g.w}, {DNNL_ARG_DIFF_SRC, g.x}});
+        dnnl::convolution_backward_data::primitive_desc pd(d, attr, engine_, g.forward_conv(engine_, dnnl::prop_kind::forward_training));
+        finish(dnnl::convolution_backward_data(pd), pd,
+               {input(DNNL_ARG_DIFF_DST, kIn0, plain.y, pd.diff_dst_desc()), input(DNNL_ARG_WEIGHTS, kIn1, plain.w, pd.weights_desc()),
+                output(DNNL_ARG_DIFF_SRC, plain.x, pd.diff_src_desc())});
         break;
       }
       case OpKind::conv2d_backward_weights: {  // (x, dy) -> dw
         dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, g.x, g.w, g.y, g.strides, g.dilation,
                                                    g.pad_low, g.pad_high);
-        dnnl::convolution_backward_weights::primitive_desc pd(d, attr, engine, g.forward_conv(engine, dnnl::prop_kind::forward_training));
-        bind(dnnl::convolution_backward_weights(pd), pd, {{DNNL_ARG_SRC, g.x}, {DNNL_ARG_DIFF_DST, g.y}, {DNNL_ARG_DIFF_WEIGHTS, g.w}});
+        dnnl::convolution_backward_weights::primitive_desc pd(d, attr, engine_, g.forward_conv(engine_, dnnl::prop_kind::forward_training));
+        finish(dnnl::convolution_backward_weights(pd), pd,
+               {input(DNNL_ARG_SRC, kIn0, plain.x, pd.src_desc()), input(DNNL_ARG_DIFF_DST, kIn1, plain.y, pd.diff_dst_desc()),
+                output(DNNL_ARG_DIFF_WEIGHTS, plain.w, pd.diff_weights_desc())});
         break;
       }
       case OpKind::max_pool2d:
       case OpKind::avg_pool2d: {
-        auto algorithm = node.op == OpKind::max_pool2d ? dnnl::algorithm::pooling_max : avg;
-        dnnl::pooling_forward::primitive_desc pd(
-            {dnnl::prop_kind::forward_inference, algorithm, g.x, g.y, g.strides, g.kernel, g.pad_low, g.pad_high}, attr, engine);
-        bind(dnnl::pooling_forward(pd), pd, {{DNNL_ARG_SRC, g.x}, {DNNL_ARG_DST, g.y}});
+        auto pd = g.forward_pool(engine_, dnnl::prop_kind::forward_inference, node.op == OpKind::max_pool2d ? dnnl::algorithm::pooling_max : avg);
+        finish(dnnl::pooling_forward(pd), pd, {input(DNNL_ARG_SRC, kIn0, plain.x, pd.src_desc()), output(DNNL_ARG_DST, plain.y, pd.dst_desc())});
         break;
       }
       case OpKind::avg_pool2d_backward: {  // dy -> dx
-        dnnl::pooling_backward::primitive_desc pd({avg, g.x, g.y, g.strides, g.kernel, g.pad_low, g.pad_high}, attr, engine,
-                                                  g.forward_pool(engine, avg));
-        bind(dnnl::pooling_backward(pd), pd, {{DNNL_ARG_DIFF_DST, g.y}, {DNNL_ARG_DIFF_SRC, g.x}});
+        dnnl::pooling_backward::primitive_desc pd({avg, g.x, g.y, g.strides, g.kernel, g.pad_low, g.pad_high}, attr, engine_,
+                                                  g.forward_pool(engine_, dnnl::prop_kind::forward_training, avg));
+        finish(dnnl::pooling_backward(pd), pd,
+               {input(DNNL_ARG_DIFF_DST, kIn0, plain.y, pd.diff_dst_desc()), output(DNNL_ARG_DIFF_SRC, plain.x, pd.diff_src_desc())});
         break;
       }
       default: raise(node.loc, "onednn: {} is not one of its window primitives", ir::op_name(node.op));
     }
-    two_operands_ = node.operands.size() == 2;
   }
 
-  void run(const void* in0, const void* in1, const void* bias, void* out) const override {
-    const void* buffers[4] = {in0, in1, out, bias};
-    if (!two_operands_) buffers[1] = out;  // one operand: (x, out)
-    primitive_.run(buffers, "window primitive execution");
+  std::size_t workspace_bytes() const override { return workspace_; }
+
+  void run(const void* in0, const void* in1, const void* bias, void* out, void* workspace) const override {
+    const void* buffers[kCallerBuffers] = {in0, in1, bias, out};
+    const void* resolved[4];
+    for (const Exec& exec : execs_) {
+      for (std::size_t k = 0; k < exec.places.size(); ++k) {
+        const Place& p = exec.places[k];
+        resolved[k] = p.buffer >= 0 ? buffers[p.buffer] : static_cast<const char*>(workspace) + p.offset;
+      }
+      exec.primitive.run(resolved, "window primitive execution");
+    }
   }
 
  private:
-  BoundPrimitive primitive_;
-  bool two_operands_ = true;
+  /// The caller's buffers, by position in run().
+  enum : int { kIn0, kIn1, kBias, kOut, kCallerBuffers };
+  /// Where an argument's bytes are: one of the caller's buffers, or a region of the workspace.
+  struct Place {
+    int buffer = -1;  ///< kIn0...kOut, or -1: the workspace at `offset`
+    std::size_t offset = 0;
+  };
+  struct Arg {
+    int kind;  ///< DNNL_ARG_SRC, ...
+    desc layout;
+    Place place;
+  };
+  struct Exec {
+    BoundPrimitive primitive;
+    std::vector<Place> places;  ///< one per argument, in its order
+  };
+
+  Place allocate(const desc& layout) {
+    constexpr std::size_t kAlignment = 64;
+    Place p{-1, workspace_};
+    workspace_ += (layout.get_size() + kAlignment - 1) / kAlignment * kAlignment;
+    return p;
+  }
+  Exec reorder(const desc& from, Place from_place, const desc& to, Place to_place) {
+    dnnl::reorder::primitive_desc pd(engine_, from, engine_, to, primitive_attributes());
+    return {BoundPrimitive(engine_, dnnl::reorder(pd), {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}}, pd.scratchpad_desc()),
+            {from_place, to_place}};
+  }
+  /// An operand the primitive reads in layout `chosen`, held by the caller in `plain`: reordered first if they differ.
+  Arg input(int kind, int buffer, const desc& plain, const desc& chosen) {
+    if (chosen == plain) return {kind, plain, {buffer}};
+    Place staged = allocate(chosen);
+    before_.push_back(reorder(plain, {buffer}, chosen, staged));
+    return {kind, chosen, staged};
+  }
+  /// The result, written in layout `chosen` and reordered into the caller's plain buffer if they differ.
+  Arg output(int kind, const desc& plain, const desc& chosen) {
+    if (chosen == plain) return {kind, plain, {kOut}};
+    Place staged = allocate(chosen);
+    after_.push_back(reorder(chosen, staged, plain, {kOut}));
+    return {kind, chosen, staged};
+  }
+  void finish(dnnl::primitive primitive, const dnnl::primitive_desc_base& pd, const std::vector<Arg>& args) {
+    std::vector<std::pair<int, desc>> kinds;
+    std::vector<Place> places;
+    for (const Arg& a : args) {
+      kinds.push_back({a.kind, a.layout});
+      places.push_back(a.place);
+    }
+    execs_ = std::move(before_);
+    execs_.push_back({BoundPrimitive(engine_, std::move(primitive), kinds, pd.scratchpad_desc()), places});
+    for (Exec& e : after_) execs_.push_back(std::move(e));
+  }
+
+  dnnl::engine engine_;
+  std::vector<Exec> execs_, before_, after_;  ///< execs_: the reorders in, the primitive, the reorder out
+  std::size_t workspace_ = 0;
 };
 
 }  // namespace
