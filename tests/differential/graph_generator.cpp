@@ -91,7 +91,7 @@ Tensor GraphGenerator::step() {
   Tensor x = any(), y = partner(x);
   float s = scalar();
   auto note = [&](const char* op) { ops_.push_back(op); };
-  switch (uniform(0, 13)) {
+  switch (uniform(0, 14)) {
     case 0:
       note("add");
       return x + y;
@@ -152,6 +152,8 @@ Tensor GraphGenerator::step() {
       return layout(x);
     case 12:
       return product(x);
+    case 13:
+      return window(x);
     default: {
       if (x.shape() != Shape{rows_, cols_}) {
         note("square");
@@ -164,6 +166,42 @@ Tensor GraphGenerator::step() {
       return x + reshape(rows, {rows_, 1}) * 0.1f;
     }
   }
+}
+
+/// An M×K value seen as one M×K image (or M images of 1×K): a convolution with the 3-tap filter f (across rows or
+/// columns, dilated or not), or a max or average pool, each "same"-padded with stride 1 so the result is M×K again.
+Tensor GraphGenerator::window(const Tensor& x) {
+  if (x.shape() != Shape{rows_, cols_}) {
+    ops_.push_back("tanh");
+    return tanh(x);
+  }
+  const Tensor& f = pool_[5];  // the input f [3]
+  Shape image = uniform(0, 1) == 1 ? Shape{1, 1, rows_, cols_} : Shape{rows_, 1, 1, cols_};
+  Tensor nchw = reshape(x, image), y;
+  switch (uniform(0, 3)) {
+    case 0: {
+      bool across_rows = uniform(0, 1) == 1;
+      std::int64_t dilation = uniform(1, 2);
+      ops_.push_back(fmt::format("conv2d({}, dilation {})", across_rows ? "3x1" : "1x3", dilation));
+      y = conv2d(nchw, reshape(f, across_rows ? Shape{1, 1, 3, 1} : Shape{1, 1, 1, 3}), 1, "same", dilation);
+      break;
+    }
+    case 1: {
+      Tensor bias = reshape(slice(f, {0}, {1}), {1});
+      ops_.push_back("conv2d(1x3, bias)");
+      y = relu(conv2d(nchw, reshape(f, {1, 1, 1, 3}), bias, 1, "same")) + nchw * 0.5f;
+      break;
+    }
+    case 2:
+      ops_.push_back("max_pool2d(2x3)");
+      y = max_pool2d(nchw, {2, 3}, 1, "same");
+      break;
+    default:
+      ops_.push_back("avg_pool2d(3x2)");
+      y = avg_pool2d(nchw, {3, 2}, 1, "same");
+      break;
+  }
+  return reshape(y, {rows_, cols_});
 }
 
 /// A reduction over one axis or all, kept or not, returned as it is or broadcast back into x.

@@ -1,7 +1,8 @@
 #pragma once
 /// Random training steps for differential testing: elementwise chains, broadcasts of every kind ([M,K] with [1,K],
 /// [M,1], [K] and scalars), reductions (sum, mean, max, min, logsumexp; kept, dropped or broadcast back),
-/// softmax and log_softmax over either axis (rows of length 1 included), layout ops, matmuls, a softmax
+/// softmax and log_softmax over either axis (rows of length 1 included), layout ops, matmuls, convolutions and
+/// pools (the M×K value as an image, "same"-padded), a softmax
 /// cross-entropy on integer labels, dropout (its mask recomputed in the backward kernels), several intermediate values returned beside the cost (multi-output kernels),
 /// the gradient of every input and of a shared weight, and state updates (in-place candidates).
 ///
@@ -46,6 +47,7 @@ class GraphGenerator {
   Tensor row_op(const Tensor& x);
   Tensor layout(const Tensor& x);
   Tensor product(const Tensor& x);
+  Tensor window(const Tensor& x);
   Tensor partner(const Tensor& x);
   Tensor any();
   std::int64_t uniform(std::int64_t lo, std::int64_t hi) {
