@@ -52,11 +52,6 @@ bool can_root(const ir::Node& n) {
 /// stored: the backward kernel regenerates the forward mask.
 bool is_random(const ir::Node& n) { return n.info().has(ir::trait::Random); }
 
-/// The most ops one kernel computes. LLVM's time per op grows with a function's size: a 16,000-op chain with its
-/// gradient as one kernel took 97 s to compile, as kernels of at most 64, 256 or 1,024 ops 10, 12 or 21 s
-/// (docs/PERFORMANCE.md). A kernel of a few hundred ops is bound by arithmetic, not memory, so a split costs one
-/// store and one load per kMaxKernelOps ops.
-constexpr std::size_t kMaxKernelOps = 256;
 
 /// The length of a window of the program order (see the top of the file). Graphs of fewer ops are one window.
 constexpr std::size_t kWindow = 2048;

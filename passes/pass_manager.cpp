@@ -31,6 +31,7 @@ const std::vector<PassEntry>& registry() {
       {"stabilize", [] { return std::make_unique<Stabilize>(); }},
       {"dce", [] { return std::make_unique<DeadCodeElimination>(); }},
       {"fuse", [] { return std::make_unique<Fuse>(); }},
+      {"rematerialize", [] { return std::make_unique<Rematerialize>(); }},
       {"schedule", [] { return std::make_unique<Schedule>(); }},
       {"plan-memory", [] { return std::make_unique<PlanMemory>(); }},
   };
@@ -46,8 +47,8 @@ struct Level {
 };
 constexpr Level kLevels[] = {
     {"O0", "modes,autodiff,dce"},
-    {"O1", "modes,stabilize,autodiff,fixpoint<4>(canonicalize,cse),dce,fuse,dce,schedule,plan-memory"},
-    {"O2", "modes,canonicalize,stabilize,autodiff,fixpoint<8>(canonicalize,cse,stabilize),dce,fuse,dce,schedule,plan-memory"},
+    {"O1", "modes,stabilize,autodiff,fixpoint<4>(canonicalize,cse),dce,fuse,rematerialize,dce,schedule,plan-memory"},
+    {"O2", "modes,canonicalize,stabilize,autodiff,fixpoint<8>(canonicalize,cse,stabilize),dce,fuse,rematerialize,dce,schedule,plan-memory"},
 };
 
 /// A parsed pipeline: a list of steps, each a pass or a capped fixed point of a sub-pipeline.

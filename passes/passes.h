@@ -45,11 +45,26 @@ class Stabilize final : public Pass {
   std::vector<std::string_view> rule_names() const override;
 };
 
+/// The most ops one kernel computes. LLVM's time per op grows with a function's size: a 16,000-op chain with its
+/// gradient as one kernel took 97 s to compile, as kernels of at most 64, 256 or 1,024 ops 10, 12 or 21 s
+/// (docs/PERFORMANCE.md). A kernel of a few hundred ops is bound by arithmetic, not memory, so a split costs one
+/// store and one load per kMaxKernelOps ops.
+inline constexpr std::size_t kMaxKernelOps = 256;
+
 /// fuse (fuse.cpp): groups elementwise chains, reductions and row-wise ops with their producers into kernels.
 class Fuse final : public Pass {
  public:
   std::string_view name() const override { return "fuse"; }
   bool run(ir::Graph& g, PassContext& ctx) override;
+};
+
+/// rematerialize (rematerialize.cpp): a kernel recomputes a cheap value another kernel stored, from that kernel's
+/// operands, instead of loading it; results nobody reads then go.
+class Rematerialize final : public Pass {
+ public:
+  std::string_view name() const override { return "rematerialize"; }
+  bool run(ir::Graph& g, PassContext& ctx) override;
+  std::vector<std::string_view> rule_names() const override { return {"recompute"}; }
 };
 
 /// schedule (schedule.cpp): orders the steps (renumbering the graph) to lower the peak of live memory, trying

@@ -305,17 +305,31 @@ class KernelEmitter {
     over_rows(begin, end, [&](llvm::Value* row) {
       ir::unflatten_into(ix_, shape_.space, split.kept, row, index_);
       // One pass over the row: element results stored (the first pass only), then each root's operand folded.
+      // The row's elements are visited by one loop per reduced axis, the last (contiguous) innermost: an
+      // element's index takes no division, and the innermost loop vectorizes. (One flat loop that unflattened its
+      // counter divided per element and stayed scalar: batch norm's statistics over N, H and W.)
       auto pass = [&](bool store,
                       const std::function<void(std::size_t root, llvm::Value * x, llvm::Value * position)>& fold) {
-        loop(b_.getInt64(0), b_.getInt64(split.length), [&](llvm::Value* e) {
-          ir::unflatten_into(ix_, shape_.space, split.along, e, index_);
+        auto element = [&](llvm::Value* e) {
           memo_.clear();
           std::vector<llvm::Value*> xs;
           for (const ir::Node* r : roots)
             xs.push_back(to_compute(emit(r->operands[0], index_), body_.type(r->operands[0]).dtype, f64));
           if (store) store_element_results();
           for (std::size_t k = 0; k < roots.size(); ++k) fold(k, xs[k], b_.CreateSIToFP(e, f64));
-        });
+        };
+        std::function<void(std::size_t, llvm::Value*)> nest = [&](std::size_t level, llvm::Value* outer) {
+          std::size_t axis = split.along[level];
+          llvm::Value* extent = b_.getInt64(shape_.space[axis]);
+          loop(b_.getInt64(0), extent, [&](llvm::Value* i) {
+            index_[axis] = i;
+            llvm::Value* e = b_.CreateAdd(b_.CreateMul(outer, extent), i);  // the position along the row
+            if (level + 1 < split.along.size()) nest(level + 1, e);
+            else element(e);
+          });
+        };
+        if (split.along.empty()) element(b_.getInt64(0));
+        else nest(0, b_.getInt64(0));
       };
       std::vector<llvm::Value*> value(roots.size()), position(roots.size());
       for (std::size_t k = 0; k < roots.size(); ++k) {

@@ -77,6 +77,37 @@ TEST_CASE("batch norm runs in two kernels forward (statistics, normalization) an
   CHECK(kernels(both) <= 4);
 }
 
+TEST_CASE("a conv-bn-relu-pool block stores one full-size value of its batch norm for the backward pass", "[jit]") {
+  // The backward kernels recompute x - mean, the normalized and the activated values from the convolution's output
+  // and the per-channel statistics (the rematerialize pass) instead of loading copies of them.
+  nn::Parameters params(1);
+  Graph g;
+  Tensor x = g.input("x", {8, 3, 10, 10});
+  Tensor c = nn::conv2d(x, 16, 3, params, {.name = "conv", .bias = false});
+  Tensor y = nn::max_pool2d(relu(nn::batch_norm2d(c, params, {.name = "bn"})), 2);
+  std::vector<Tensor> gr = grad(sum(y * y), params.trainable);
+  auto count_full_size = [&](const std::string& pipeline, bool check_forward) {
+    Function step = compile({x}, gr, {}, CompileOptions{.pipeline = pipeline});
+    const ir::Graph& f = step.graph();
+    INFO(pipeline << "\n" << step.ir());
+    int full_size = 0;
+    for (ir::NodeId id = 0; id < f.num_nodes(); ++id) {
+      const ir::Node& n = f.node(id);
+      if (n.dead) continue;
+      if (n.op == ir::OpKind::fused)
+        for (const TensorType& r : n.results) {
+          full_size += r.shape == c.shape();
+          if (check_forward) CHECK_FALSE((r.shape == c.shape() && r.dtype == DType::f64));  // no f64 copy of x
+        }
+      if (check_forward && n.op == ir::OpKind::max_pool2d) CHECK(f.node(n.operands[0]).results.size() == 1);
+    }
+    return full_size;
+  };
+  int with = count_full_size("O2", true);
+  int without = count_full_size("modes,canonicalize,stabilize,autodiff,fixpoint<8>(canonicalize,cse,stabilize),dce,fuse,dce,schedule,plan-memory", false);
+  CHECK(with + 3 <= without);  // the centered, normalized and pre-activation values at least
+}
+
 TEST_CASE("layer norm normalizes each row by its own mean and variance") {
   Graph g;
   Tensor x = g.input("x", {5, 7}, DType::f64);
