@@ -41,7 +41,18 @@ void BM_CnnStep_PrimitivesAlone(benchmark::State& state) {
   state.counters["primitives"] = static_cast<double>(primitives.size());
 }
 
+/// The step's convolutions and pools alone, in the layouts loom chooses (oneDNN's blocked layouts for the
+/// convolutions, with their reorders) and plain NCHW throughout: the measurement behind the choice.
+void BM_CnnWindows(benchmark::State& state) {
+  CnnStep s;
+  using Layout = codegen::onednn::WindowPrimitive::Layout;
+  bench::PrimitivesAlone primitives(s.train.graph(), state.range(0) ? Layout::chosen : Layout::plain, /*only_windows=*/true);
+  for (auto _ : state) primitives.run();
+  state.counters["primitives"] = static_cast<double>(primitives.size());
+}
+
 BENCHMARK(BM_CnnStep_Loom)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_CnnStep_PrimitivesAlone)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_CnnWindows)->ArgName("chosen_layouts")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace

@@ -17,10 +17,12 @@ namespace loom::bench {
 
 class PrimitivesAlone {
  public:
-  explicit PrimitivesAlone(const ir::Graph& f) {
+  /// `layout`: the convolutions' (codegen::onednn::WindowPrimitive::Layout); `only_windows` leaves out the matmuls.
+  explicit PrimitivesAlone(const ir::Graph& f, codegen::onednn::WindowPrimitive::Layout layout = {}, bool only_windows = false) {
     for (ir::NodeId id = 0; id < f.num_nodes(); ++id) {
       const ir::Node& n = f.node(id);
       if (n.dead) continue;
+      if (only_windows && n.info().category != ir::OpCategory::Window) continue;
       if (n.op == ir::OpKind::matmul) {
         const TensorType &a = f.type(n.operands[0]), &b = f.type(n.operands[1]);
         add_matmul(codegen::onednn::Matmul::create(n, a, b), a, b, nullptr, n.results[0]);
@@ -36,7 +38,7 @@ class PrimitivesAlone {
         const Shape* second = n.operands.size() > 1 ? &f.type(n.operands[1]).shape : nullptr;
         ir::Window2d window = ir::window_of(n, f.type(n.operands[0]).shape, second);
         if (!codegen::onednn::WindowPrimitive::supports(n.op, window)) continue;
-        Call c{.window = codegen::onednn::WindowPrimitive::create(n, window), .a = Array::uniform(f.type(n.operands[0]).shape, -1, 1, 1)};
+        Call c{.window = codegen::onednn::WindowPrimitive::create(n, window, {}, layout), .a = Array::uniform(f.type(n.operands[0]).shape, -1, 1, 1)};
         if (second) c.b = Array::uniform(*second, -1, 1, 2);
         c.out = Array(DType::f32, n.results[0].shape);
         c.workspace = Array(DType::f32, {static_cast<std::int64_t>(c.window->workspace_bytes() / sizeof(float)) + 1});

@@ -42,9 +42,9 @@ struct Geometry {
 };
 
 /// Whether a convolution runs on oneDNN's own layout (blocked channels, e.g. nChw16c), with reorders from and to
-/// the plain buffers around it. Measured on one CNN step (docs/PERFORMANCE.md, "Convolution layouts"): blocked
-/// convolutions with their reorders took 0.5x-0.9x the time of the plain (im2col + GEMM) ones, except the
-/// backward-data pass of a convolution over fewer than 16 channels (5x slower blocked).
+/// the plain buffers around it. Measured on the CNN step's convolutions (benchmarks/cnn_bench.cpp, docs/PERFORMANCE.md
+/// "Convolution layouts"): blocked with their reorders they took 0.5x-0.9x the time of the plain (im2col + GEMM)
+/// ones, except the backward-data pass of a convolution over fewer than 16 channels (5x slower blocked).
 bool use_blocked_layout(OpKind op, const ir::Window2d& window) {
   if (!ir::is_convolution(op)) return false;
   return op != OpKind::conv2d_backward_data || window.in_channels >= 16;
@@ -52,8 +52,9 @@ bool use_blocked_layout(OpKind op, const ir::Window2d& window) {
 
 class OneDnnWindow final : public WindowPrimitive {
  public:
-  OneDnnWindow(const ir::Node& node, const ir::Window2d& window, const Epilogue& epilogue) : engine_(dnnl::engine::kind::cpu, 0) {
-    bool blocked = use_blocked_layout(node.op, window);
+  OneDnnWindow(const ir::Node& node, const ir::Window2d& window, const Epilogue& epilogue, Layout layout)
+      : engine_(dnnl::engine::kind::cpu, 0) {
+    bool blocked = layout == Layout::chosen && use_blocked_layout(node.op, window);
     Geometry g(window, epilogue.bias, blocked), plain(window, epilogue.bias, false);
     constexpr auto avg = dnnl::algorithm::pooling_avg_exclude_padding;
     dnnl::primitive_attr attr = primitive_attributes();
@@ -183,9 +184,10 @@ bool WindowPrimitive::supports(ir::OpKind op, const ir::Window2d& window) {
   return op != OpKind::max_pool2d_backward && !empty;
 }
 
-std::unique_ptr<WindowPrimitive> WindowPrimitive::create(const ir::Node& node, const ir::Window2d& window, const Epilogue& epilogue) {
+std::unique_ptr<WindowPrimitive> WindowPrimitive::create(const ir::Node& node, const ir::Window2d& window, const Epilogue& epilogue,
+                                                         Layout layout) {
   try {
-    return std::make_unique<OneDnnWindow>(node, window, epilogue);
+    return std::make_unique<OneDnnWindow>(node, window, epilogue, layout);
   } catch (const dnnl::error& e) {
     raise(node.loc, "onednn: cannot create {} for a window of {} x {} with kernel {} x {}: {}", ir::op_name(node.op),
           window.axis[0].input, window.axis[1].input, window.axis[0].kernel, window.axis[1].kernel, e.what());

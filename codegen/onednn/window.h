@@ -15,10 +15,14 @@ namespace loom::codegen::onednn {
 
 class WindowPrimitive {
  public:
+  /// Which layout a convolution runs in: the one loom chooses (window.cpp), or plain NCHW throughout (for the
+  /// benchmark that measures the choice).
+  enum class Layout { chosen, plain };
   /// Whether oneDNN runs `op` here (f32, no empty tensor: oneDNN 2.6 cannot create primitives over those).
   static bool supports(ir::OpKind op, const ir::Window2d& window);
   /// For a window node with the window `window` (ir::window_of); `epilogue` only for conv2d.
-  static std::unique_ptr<WindowPrimitive> create(const ir::Node& node, const ir::Window2d& window, const Epilogue& epilogue = {});
+  static std::unique_ptr<WindowPrimitive> create(const ir::Node& node, const ir::Window2d& window, const Epilogue& epilogue = {},
+                                                 Layout layout = Layout::chosen);
   virtual ~WindowPrimitive() = default;
   /// The bytes run() needs in `workspace`: tensors staged in oneDNN's blocked layouts (the caller may share one
   /// workspace among primitives that run one after another).

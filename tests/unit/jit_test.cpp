@@ -187,3 +187,22 @@ TEST_CASE("convolutions over 16 or more channels, on oneDNN's blocked layouts, a
     }
   }
 }
+
+TEST_CASE("max pooling's gradient goes to each window's first largest tap on the JIT too, ties included", "[jit]") {
+  // Inputs of -1, 0 and 1 tie in most windows (as ReLU's zeros do); oneDNN finds the maximum on its own.
+  Array values(DType::f32, {2, 3, 8, 9});
+  for (std::int64_t i = 0; i < values.size(); ++i) values.set(i, static_cast<double>((i * 7 + i / 5) % 3) - 1.0);
+  for (int overlapping = 0; overlapping < 2; ++overlapping) {
+    Graph g;
+    Tensor x = g.input("x", values.shape()), w = g.input("w", {2, 3, overlapping ? 8 : 4, overlapping ? 9 : 4});
+    Tensor y = overlapping ? max_pool2d(x, 3, 1, "same") : max_pool2d(x, 2);
+    std::vector<Tensor> outputs{y, grad(sum(y * w), {x})[0]};
+    std::vector<Array> args{values, Array::uniform(w.shape(), 0.5, 1.5, 4)};
+    std::vector<Array> want = compile({x, w}, outputs, {}, CompileOptions{.backend = Backend::interpreter})(args);
+    std::vector<Array> got = compile({x, w}, outputs, {}, CompileOptions{.backend = Backend::jit})(args);
+    for (std::size_t k = 0; k < want.size(); ++k) {
+      INFO("overlapping " << overlapping << ", output " << k);
+      check_close(want[k], got[k], 1e-6, 1e-6);  // a tie sent to another tap would be off by w, at least 0.5
+    }
+  }
+}
