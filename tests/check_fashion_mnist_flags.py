@@ -16,6 +16,7 @@ combinations = [
     "--optimizer rmsprop --lr 0.001 --activation prelu --hidden 128 --lr-schedule plateau --early-stopping 3",
     "--optimizer adam --activation rrelu --mixup 0.2 --ema 0.9 --grad-noise 0.001 --clip-norm 5",
     "--optimizer adamw --weight-decay 1e-4 --init normal --init-std 0.05 --dropout 0.5 --batch 64",
+    "--model cnn --batch 50 --activation elu --dropout 0.3",
 ]
 problems = []
 with tempfile.TemporaryDirectory() as out:

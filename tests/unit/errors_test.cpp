@@ -265,3 +265,26 @@ TEST_CASE("train::fit checks its settings before it trains") {
              Contains("train::fit: evaluating with moving averages, but the model keeps none"));
   CHECK_THAT(fit_error(set, set, {}), Contains("train::fit: the model lacks a step, its state or its class count"));
 }
+
+TEST_CASE("convolutions and pools name the op, the shapes and the window in their errors") {
+  using Catch::Matchers::Contains;
+  Graph g;
+  Tensor x = g.input("x", {2, 3, 8, 8}), w = g.input("w", {4, 2, 3, 3}), v = g.input("v", {8, 8});
+  CHECK_THAT(error_of([&] { conv2d(x, w); }), Contains("conv2d: x has 3 channels but the weights expect 2 (weights are OIHW)"));
+  CHECK_THAT(error_of([&] { conv2d(v, w); }), Contains("conv2d: x must have rank 4 (NCHW), got f32[8,8]"));
+  CHECK_THAT(error_of([&] { conv2d(x, g.input("w9", {4, 3, 9, 9})); }),
+             Contains("conv2d: the window spans 9 positions but the padded input has 8"));
+  CHECK_THAT(error_of([&] { conv2d(x, g.input("w3", {4, 3, 3, 3}), 1, "full"); }),
+             Contains("conv2d: padding \"full\" is not \"valid\", \"same\" or a list of sizes"));
+  CHECK_THAT(error_of([&] { conv2d(x, g.input("w4", {4, 3, 3, 3}), 1, {1, 2, 3}); }),
+             Contains("conv2d: explicit padding takes 2 numbers ({height, width}) or 4 ({top, bottom, left, right}), got [1, 2, 3]"));
+  CHECK_THAT(error_of([&] { conv2d(x, g.input("w5", {4, 3, 3, 3}), g.input("b", {3})); }),
+             Contains("conv2d: the bias must have one element per output channel, [4], got f32[3]"));
+  CHECK_THAT(error_of([&] { conv2d(x, g.input("w6", {4, 3, 3, 3}), 0); }), Contains("conv2d: attribute 'stride' has the element 0, outside [1, inf]"));
+  CHECK_THAT(error_of([&] { max_pool2d(x, 2, 2, {2, 2}); }),
+             Contains("max_pool2d: padding must be smaller than the kernel, so no window lies in the padding alone"));
+  CHECK_THAT(error_of([&] { avg_pool2d(v, 2); }), Contains("avg_pool2d: x must have rank 4 (NCHW), got f32[8,8]"));
+  nn::Parameters params;
+  CHECK_THAT(error_of([&] { nn::batch_norm2d(v, params); }), Contains("nn::batch_norm2d: the input is f32[8,8]; it needs NCHW (rank 4)"));
+  CHECK_THAT(error_of([&] { nn::conv2d(v, 4, 3, params); }), Contains("nn::conv2d: the input is f32[8,8]; it needs NCHW (rank 4)"));
+}
