@@ -22,10 +22,23 @@ class PrimitivesAlone {
     for (ir::NodeId id = 0; id < f.num_nodes(); ++id) {
       const ir::Node& n = f.node(id);
       if (n.dead) continue;
-      if (only_windows && n.info().category != ir::OpCategory::Window) continue;
+      bool conv_kernel = n.op == ir::OpKind::fused && n.kernel->kind == ir::KernelKind::conv;
+      if (only_windows && n.info().category != ir::OpCategory::Window && !conv_kernel) continue;
       if (n.op == ir::OpKind::matmul) {
         const TensorType &a = f.type(n.operands[0]), &b = f.type(n.operands[1]);
         add_matmul(codegen::onednn::Matmul::create(n, a, b), a, b, nullptr, n.results[0]);
+      } else if (n.op == ir::OpKind::fused && n.kernel->kind == ir::KernelKind::conv) {
+        const ir::MatmulParts& parts = n.kernel->matmul;
+        const ir::Graph& body = *n.body;
+        const ir::Node& conv = body.node(parts.matmul);
+        ir::Window2d window = ir::window_of(conv, body.type(parts.a).shape, &body.type(parts.b).shape);
+        codegen::onednn::Epilogue epilogue{.bias = true, .activation = parts.activation.value_or(ir::OpKind::stop_gradient),
+                                           .alpha = parts.alpha};
+        Call c{.window = codegen::onednn::WindowPrimitive::create(conv, window, epilogue, layout),
+               .a = Array::uniform(body.type(parts.a).shape, -1, 1, 1), .b = Array::uniform(body.type(parts.b).shape, -1, 1, 2),
+               .bias = Array::uniform(body.type(*parts.bias).shape, -1, 1, 3), .out = Array(DType::f32, n.results[0].shape)};
+        c.workspace = Array(DType::f32, {static_cast<std::int64_t>(c.window->workspace_bytes() / sizeof(float)) + 1});
+        calls_.push_back(std::move(c));
       } else if (n.op == ir::OpKind::fused && n.kernel->kind == ir::KernelKind::matmul) {
         const ir::MatmulParts& parts = n.kernel->matmul;
         const ir::Graph& body = *n.body;
@@ -50,7 +63,8 @@ class PrimitivesAlone {
   void run() {
     for (Call& c : calls_) {
       if (c.matmul) c.matmul->run(c.a.raw(), c.b.raw(), c.bias.size() ? c.bias.raw() : nullptr, c.out.raw());
-      else c.window->run(c.a.raw(), c.b.size() ? c.b.raw() : nullptr, nullptr, c.out.raw(), c.workspace.raw());
+      else c.window->run(c.a.raw(), c.b.size() ? c.b.raw() : nullptr, c.bias.size() ? c.bias.raw() : nullptr, c.out.raw(),
+                         c.workspace.raw());
     }
   }
   std::size_t size() const { return calls_.size(); }

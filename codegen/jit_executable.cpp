@@ -46,7 +46,7 @@ struct Step {
   std::unique_ptr<onednn::Matmul> matmul;
   std::unique_ptr<onednn::WindowPrimitive> window;
   ir::Window2d geometry;  ///< a window op's
-  /// For a matmul: which operands are a, b and the bias (-1 for none).
+  /// For a matmul, a convolution or their kernels: which operands are a, b and the bias (-1 for none).
   int a = 0, b = 1, bias = -1;
   /// The operands' buffers, then the results' (and for a kernel, the arena's address: see KernelSource).
   std::vector<Slot> slots;
@@ -82,6 +82,13 @@ void window_with_loops(const ir::Node& n, const ir::Window2d& geometry, void* co
                /*parallel=*/true);
 }
 
+/// Grows the executable's staging workspace (shared by its oneDNN window primitives, which run one at a time) to
+/// what `primitive` needs.
+void reserve_workspace(Array& workspace, const onednn::WindowPrimitive& primitive) {
+  auto floats = static_cast<std::int64_t>((primitive.workspace_bytes() + sizeof(float) - 1) / sizeof(float));
+  if (floats > workspace.size()) workspace = Array(DType::f32, {floats});
+}
+
 /// Element i of a buffer of `dtype`, as a double.
 double element(const void* data, DType dtype, std::int64_t i) {
   switch (dtype) {
@@ -101,9 +108,9 @@ Array copy_of(const void* data, const TensorType& type) {
   return a;
 }
 
-/// A "matmul" kernel (matmul, bias add, activation) as one oneDNN primitive with a bias and a post-op, as its
-/// kernel shape lists them.
-Step matmul_kernel_step(NodeId id, const ir::Node& fused, const ir::Graph& outer) {
+/// A "matmul" or "conv" kernel (the product, bias add, activation) as one oneDNN primitive with a bias and a
+/// post-op, as its kernel shape lists them.
+Step onednn_kernel_step(NodeId id, const ir::Node& fused, const ir::Graph& outer, Array& workspace) {
   const ir::Graph& body = *fused.body;
   const ir::MatmulParts& parts = fused.kernel->matmul;
   auto operand_of = [&](ir::Value inner) {
@@ -123,8 +130,16 @@ Step matmul_kernel_step(NodeId id, const ir::Node& fused, const ir::Graph& outer
     epilogue.activation = *parts.activation;
     epilogue.alpha = parts.alpha;
   }
-  step.matmul = onednn::Matmul::create(body.node(parts.matmul), outer.type(fused.operands[static_cast<std::size_t>(step.a)]),
-                                       outer.type(fused.operands[static_cast<std::size_t>(step.b)]), epilogue);
+  const TensorType& a = outer.type(fused.operands[static_cast<std::size_t>(step.a)]);
+  const TensorType& b = outer.type(fused.operands[static_cast<std::size_t>(step.b)]);
+  if (fused.kernel->kind == ir::KernelKind::matmul) {
+    step.matmul = onednn::Matmul::create(body.node(parts.matmul), a, b, epilogue);
+    return step;
+  }
+  step.kind = Step::Kind::window_f32;
+  step.geometry = ir::window_of(body.node(parts.matmul), a.shape, &b.shape);
+  step.window = onednn::WindowPrimitive::create(body.node(parts.matmul), step.geometry, epilogue);
+  reserve_workspace(workspace, *step.window);
   return step;
 }
 
@@ -232,10 +247,12 @@ class JitExecutable final : public Executable {
           else matmul_with_loops<double>(n, a, b, buffers);
           break;
         }
-        case Step::Kind::window_f32:
-          step.window->run(buffers[0], n.operands.size() > 1 ? buffers[1] : nullptr, nullptr, buffers[n.operands.size()],
-                           primitive_workspace_.raw());
+        case Step::Kind::window_f32: {
+          auto operand = [&](int k) { return buffers[k]; };  // a conv kernel's operands are in any order
+          step.window->run(operand(step.a), n.operands.size() > 1 ? operand(step.b) : nullptr,
+                           step.bias >= 0 ? operand(step.bias) : nullptr, buffers[n.operands.size()], primitive_workspace_.raw());
           break;
+        }
         case Step::Kind::window_loops:
           if (n.results[0].dtype == DType::f32) window_with_loops<float>(n, step.geometry, buffers);
           else window_with_loops<double>(n, step.geometry, buffers);
@@ -267,13 +284,12 @@ class JitExecutable final : public Executable {
         step.geometry = geometry;
         if (onednn) {
           step.window = onednn::WindowPrimitive::create(n, geometry);
-          std::int64_t floats = static_cast<std::int64_t>((step.window->workspace_bytes() + sizeof(float) - 1) / sizeof(float));
-          if (floats > primitive_workspace_.size()) primitive_workspace_ = Array(DType::f32, {floats});
+          reserve_workspace(primitive_workspace_, *step.window);
         }
         return step;
       }
       case ir::OpCategory::Kernel:
-        if (n.kernel->kind == ir::KernelKind::matmul) return matmul_kernel_step(id, n, graph_);
+        if (ir::is_onednn_kernel(n.kernel->kind)) return onednn_kernel_step(id, n, graph_, primitive_workspace_);
         break;
       default: make_single_op_kernel(n, id); break;  // an op left outside every kernel becomes one
     }

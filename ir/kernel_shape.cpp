@@ -22,6 +22,8 @@ std::string_view to_string(KernelKind kind) {
       return "row";
     case KernelKind::matmul:
       return "matmul";
+    case KernelKind::conv:
+      return "conv";
   }
   return "loop";
 }
@@ -49,14 +51,17 @@ using Analysis = std::variant<KernelShape, std::string>;
 
 std::string named(const Graph& g, NodeId id) { return fmt::format("{} (node {})", op_name(g.node(id).op), id); }
 
-/// matmul, add of a bias along the last dimension, optionally an activation oneDNN applies as a post-op.
+/// matmul, add of a bias along the last dimension, optionally an activation oneDNN applies as a post-op; or conv2d,
+/// add of a bias per output channel ([O, 1, 1] or [1, O, 1, 1]), optionally such an activation.
 Analysis analyze_matmul(const Graph& g, std::span<const NodeId> members, std::span<const Value> results) {
   KernelShape k;
-  k.kind = KernelKind::matmul;
   const Node& m = g.node(members[0]);
+  bool conv = m.op == OpKind::conv2d;
+  k.kind = conv ? KernelKind::conv : KernelKind::matmul;
   auto is_constant = [&](Value v) { return g.node(v).op == OpKind::constant; };
-  if (m.op != OpKind::matmul || m.results[0].dtype != DType::f32 || m.results[0].rank() < 2)
-    return fmt::format("a matmul kernel starts with an f32 matmul of rank 2 or more, not {}", named(g, members[0]));
+  if ((m.op != OpKind::matmul && !conv) || m.results[0].dtype != DType::f32 || m.results[0].rank() < 2)
+    return fmt::format("a matmul kernel starts with an f32 matmul of rank 2 or more (or a conv kernel with an f32 conv2d), "
+                       "not {}", named(g, members[0]));
   if (is_constant(m.operands[0]) || is_constant(m.operands[1]))
     return std::string("a matmul kernel's operands are not constants");
   if (g.type(m.operands[0]).size() == 0 || g.type(m.operands[1]).size() == 0)
@@ -68,10 +73,17 @@ Analysis analyze_matmul(const Graph& g, std::span<const NodeId> members, std::sp
     return fmt::format("{} does not add a bias to the matmul", named(g, members[1]));
   Value bias = add.operands[0].node == members[0] ? add.operands[1] : add.operands[0];
   const Shape& bias_shape = g.type(bias).shape;
-  std::int64_t n = m.results[0].shape.back();
-  if (is_constant(bias) || bias_shape.empty() || bias_shape.back() != n || num_elements(bias_shape) != n ||
-      bias_shape.size() > m.results[0].shape.size() || add.results[0] != m.results[0])
-    return fmt::format("the bias {} is not a vector along the matmul's last dimension {}", g.type(bias).str(), n);
+  if (conv) {
+    std::int64_t channels = m.results[0].shape[1];
+    if (is_constant(bias) || (bias_shape != Shape{channels, 1, 1} && bias_shape != Shape{1, channels, 1, 1}) ||
+        add.results[0] != m.results[0])
+      return fmt::format("the bias {} is not one value per output channel of the convolution ([{}, 1, 1])", g.type(bias).str(), channels);
+  } else {
+    std::int64_t n = m.results[0].shape.back();
+    if (is_constant(bias) || bias_shape.empty() || bias_shape.back() != n || num_elements(bias_shape) != n ||
+        bias_shape.size() > m.results[0].shape.size() || add.results[0] != m.results[0])
+      return fmt::format("the bias {} is not a vector along the matmul's last dimension {}", g.type(bias).str(), n);
+  }
   k.matmul = {members[0], m.operands[0], m.operands[1], bias, std::nullopt, 0.0};
   if (members.size() == 3) {
     const Node& act = g.node(members[2]);
@@ -198,8 +210,9 @@ Analysis analyze_kernel(const Graph& g, std::span<const NodeId> members, std::sp
     if (g.node(id).results.size() != 1) return fmt::format("{} has several results", named(g, id));
   for (Value v : results)
     if (!member_set.count(v.node)) return fmt::format("result {} is not computed by the kernel", named(g, v.node));
-  if (std::any_of(members.begin(), members.end(),
-                  [&](NodeId id) { return g.node(id).info().category == OpCategory::Contraction; }))
+  if (std::any_of(members.begin(), members.end(), [&](NodeId id) {
+        return g.node(id).info().category == OpCategory::Contraction || g.node(id).op == OpKind::conv2d;
+      }))
     return analyze_matmul(g, members, results);
   for (NodeId id : members)
     if (!is_loop_op(g.node(id)) && !g.node(id).info().is_row_op())

@@ -12,6 +12,7 @@
 ///           their results (the epilogue) are computed once per row, after the pass
 ///   row     one softmax, log_softmax or softmax cross-entropy: one row per position of the other axes
 ///   matmul  an f32 matmul with a bias and an activation that oneDNN applies as post-ops
+///   conv    an f32 conv2d with a bias per output channel and an activation, likewise
 ///
 /// Emitted kernels read every operand element a result element needs before they store any result element, and a
 /// loop kernel reads the operands marked `read_at_store_index` only at the element it stores; that is what makes
@@ -31,7 +32,10 @@
 
 namespace loom::ir {
 
-enum class KernelKind : std::uint8_t { loop, reduce, row, matmul };
+enum class KernelKind : std::uint8_t { loop, reduce, row, matmul, conv };
+
+/// Kernels that oneDNN runs as one primitive with its post-ops (their parts: MatmulParts), not the LLVM emitter.
+inline bool is_onednn_kernel(KernelKind kind) { return kind == KernelKind::matmul || kind == KernelKind::conv; }
 
 std::string_view to_string(KernelKind kind);
 
@@ -44,12 +48,13 @@ enum class Placement : std::uint8_t {
 /// Loop kernels split their last dimension into rows of at most this many elements.
 inline constexpr std::int64_t kLoopBlock = 8192;
 
-/// Activations oneDNN applies to a matmul as a post-op.
+/// Activations oneDNN applies to a matmul or a convolution as a post-op.
 bool is_matmul_activation(OpKind op);
 
-/// The parts of a matmul kernel: its operands (values of the analyzed graph) and its epilogue.
+/// The parts of a matmul or conv kernel: its product (the matmul or conv2d node) and operands (values of the analyzed
+/// graph), and its epilogue.
 struct MatmulParts {
-  NodeId matmul = kNoNode;
+  NodeId matmul = kNoNode;  ///< the matmul or the conv2d
   Value a, b;
   std::optional<Value> bias;
   std::optional<OpKind> activation;

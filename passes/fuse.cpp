@@ -12,7 +12,7 @@
 /// node as `unfused = "<reason>"`, so dumps say why; `fuse = "never"` on a node (Expr::no_fuse()) keeps it out of
 /// every group. Each group becomes one `fused` node whose body is a nested function and whose kernel shape
 /// (ir::attach_body) gives its `kind`: "loop" (elementwise), "reduce" (reductions sharing a pass), "row"
-/// (softmax-like) or "matmul" (a oneDNN matmul with its bias and activation).
+/// (softmax-like), "matmul" or "conv" (a oneDNN matmul or convolution with its bias and activation).
 ///
 /// Two bounds keep fuse and the code generator near-linear on deep graphs (a chain of 16,000 ops with its
 /// gradient): a kernel holds at most kMaxKernelOps ops, and all of a kernel's ops lie in one window of kWindow
@@ -106,11 +106,12 @@ class Fusion {
   }
 
   /// An f32 matmul followed by a bias add (a vector along the last dimension) and optionally an activation that
-  /// oneDNN applies as a post-op becomes a "matmul" kernel: oneDNN computes it in one primitive (the epilogue
-  /// never makes a pass of its own). Formed first, so no other kernel takes these nodes.
+  /// oneDNN applies as a post-op becomes a "matmul" kernel, and a conv2d with a bias per output channel and such an
+  /// activation a "conv" kernel: oneDNN computes each in one primitive (the epilogue never makes a pass of its
+  /// own). Formed first, so no other kernel takes these nodes.
   void group_matmul_epilogues() {
     for (NodeId id : order_) {
-      if (g_.node(id).op != OpKind::matmul || never(g_.node(id))) continue;
+      if ((g_.node(id).op != OpKind::matmul && g_.node(id).op != OpKind::conv2d) || never(g_.node(id))) continue;
       auto add = only_user(id);
       if (!add || g_.node(*add).op != OpKind::add || never(g_.node(*add)) || group_of_[*add] >= 0) continue;
       std::vector<NodeId> members{id, *add};

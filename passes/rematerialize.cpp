@@ -155,7 +155,7 @@ std::optional<std::pair<std::shared_ptr<ir::Graph>, std::vector<Value>>> recompu
 }
 
 bool is_plain_kernel(const ir::Node& n) {
-  return !n.dead && n.op == OpKind::fused && n.kernel && n.kernel->kind != ir::KernelKind::matmul;
+  return !n.dead && n.op == OpKind::fused && n.kernel && !ir::is_onednn_kernel(n.kernel->kind);
 }
 
 /// Removes the results of fused nodes that nothing reads any more, and the body ops only they needed.

@@ -56,8 +56,8 @@ class KernelEmitter {
         ix_{b_} {}
 
   void emit() {
-    if (shape_.kind == ir::KernelKind::matmul)
-      raise(SourceLoc{}, "llvm backend: kernel {} is a matmul kernel, which oneDNN runs", body_.name());
+    if (ir::is_onednn_kernel(shape_.kind))
+      raise(SourceLoc{}, "llvm backend: kernel {} is a {} kernel, which oneDNN runs", body_.name(), ir::to_string(shape_.kind));
     llvm::Function* fn = llvm::Function::Create(
         llvm::FunctionType::get(b_.getInt64Ty(), {b_.getPtrTy(), b_.getInt64Ty(), b_.getInt64Ty()}, false),
         llvm::Function::ExternalLinkage, body_.name(), module_);

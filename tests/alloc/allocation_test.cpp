@@ -134,7 +134,7 @@ TEST_CASE("f32 training steps allocate only what their oneDNN matmuls allocate w
   long expected = 0, matmul_steps = 0;
   for (ir::NodeId id = 0; id < g.num_nodes(); ++id) {
     const ir::Node& n = g.node(id);
-    bool onednn = n.op == ir::OpKind::matmul || (n.op == ir::OpKind::fused && n.kernel->kind == ir::KernelKind::matmul);
+    bool onednn = n.op == ir::OpKind::matmul || (n.op == ir::OpKind::fused && ir::is_onednn_kernel(n.kernel->kind));
     if (n.dead || !onednn) continue;
     expected += per_call_of_step_alone(g, n);
     ++matmul_steps;
