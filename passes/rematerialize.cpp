@@ -44,63 +44,50 @@ bool is_cheap(const ir::Node& n) {
   }
 }
 
-/// The ops that compute `value` inside kernel body `body` from its parameters and constants, operands first; or
-/// nothing when it takes more than cheap ops, more than kMaxDepth of them, or more than one operand of full size.
+/// The ops that compute `value` inside kernel body `body` from its parameters and constants, operands first.
 class Recipe {
  public:
-  Recipe(const ir::Graph& body, Value value) : body_(body) { ok_ = visit(value.node, 0); }
-  bool ok() const { return ok_; }
+  Recipe(const ir::Graph& body, Value value) : body_(body), value_(value) { ok_ = visit(value.node, 0); }
   const std::vector<NodeId>& steps() const { return steps_; }
-  /// The full-size parameter it reads (there is exactly one).
-  std::size_t full_parameter() const { return full_parameter_; }
 
- private:
-  bool visit(NodeId id, int depth) {
-    if (seen_.count(id)) return true;
-    seen_.insert(id);
-    const ir::Node& n = body_.node(id);
-    if (n.op == OpKind::constant) return steps_.push_back(id), true;
-    if (n.op == OpKind::input) {
-      steps_.push_back(id);
-      return true;
-    }
-    if (depth >= kMaxDepth || !is_cheap(n) || n.attrs.get_string("fuse") == "never") return false;
-    std::int64_t elements = num_elements(n.results[0].shape);
-    int full = 0;
-    for (Value v : n.operands) {
-      std::int64_t operand = num_elements(body_.type(v).shape);
-      if (operand == elements && elements > 1) ++full;
-      else if (operand > elements) return false;
-    }
-    if (full > 1) return false;
-    for (Value v : n.operands)
-      if (!visit(v.node, depth + 1)) return false;
-    steps_.push_back(id);
-    return true;
-  }
-
-  bool resolve_full_parameter(Value value) {
+  /// Whether the recipe is at most kMaxDepth cheap ops deep, each over at most one operand of its own size, and
+  /// reads one parameter of the value's size with at most its bytes per element: loading that parameter instead of
+  /// the value costs no more.
+  bool worth_it() const {
+    if (!ok_) return false;
     for (NodeId id : steps_) {
-      const ir::Node& n = body_.node(id);
-      if (n.op != OpKind::input || num_elements(n.results[0].shape) != num_elements(body_.type(value).shape)) continue;
-      full_parameter_ = static_cast<std::size_t>(std::find(body_.inputs.begin(), body_.inputs.end(), id) - body_.inputs.begin());
-      return true;
+      const TensorType& type = body_.node(id).results[0];
+      if (body_.node(id).op == OpKind::input && num_elements(type.shape) == num_elements(body_.type(value_).shape))
+        return size_of(type.dtype) <= size_of(body_.type(value_).dtype);
     }
     return false;
   }
 
- public:
-  /// Checks that the recipe reads one full-size parameter of at most the value's bytes per element.
-  bool reads_no_more_than(Value value) {
-    if (!ok_ || !resolve_full_parameter(value)) return false;
-    return size_of(body_.node(body_.inputs[full_parameter_]).results[0].dtype) <= size_of(body_.type(value).dtype);
+ private:
+  bool visit(NodeId id, int depth) {
+    if (!seen_.insert(id).second) return true;
+    const ir::Node& n = body_.node(id);
+    if (n.op != OpKind::constant && n.op != OpKind::input) {
+      if (depth >= kMaxDepth || !is_cheap(n) || n.attrs.get_string("fuse") == "never") return false;
+      std::int64_t elements = num_elements(n.results[0].shape);
+      int full = 0;
+      for (Value v : n.operands) {
+        std::int64_t operand = num_elements(body_.type(v).shape);
+        if (operand > elements) return false;
+        full += operand == elements && elements > 1;
+      }
+      if (full > 1) return false;
+      for (Value v : n.operands)
+        if (!visit(v.node, depth + 1)) return false;
+    }
+    steps_.push_back(id);
+    return true;
   }
 
- private:
   const ir::Graph& body_;
+  Value value_;
   std::set<NodeId> seen_;
   std::vector<NodeId> steps_;
-  std::size_t full_parameter_ = 0;
   bool ok_ = false;
 };
 
@@ -205,7 +192,7 @@ bool Rematerialize::run(ir::Graph& g, PassContext& ctx) {
       std::optional<std::pair<std::shared_ptr<ir::Graph>, std::vector<Value>>> rebuilt;
       if (is_plain_kernel(producer)) {
         Recipe recipe(*producer.body, producer.body->outputs[v.index]);
-        if (recipe.reads_no_more_than(producer.body->outputs[v.index])) rebuilt = recompute(g, reader, param, producer, recipe);
+        if (recipe.worth_it()) rebuilt = recompute(g, reader, param, producer, recipe);
       }
       if (!rebuilt) {
         ++param;
