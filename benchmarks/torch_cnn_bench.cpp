@@ -2,9 +2,7 @@
 // conv64-bn-relu-pool (3 x 3 "same" convolutions without bias, 2 x 2 max pools), fc128-relu, dropout 0.2, fc10,
 // softmax cross-entropy, Adam, batch 64, on as many threads as loom. Built when CMake finds Torch.
 
-#include <benchmark/benchmark.h>
-#include <omp.h>
-#include <torch/torch.h>
+#include "torch_step.h"
 
 namespace {
 
@@ -30,19 +28,9 @@ struct Cnn : torch::nn::Module {
 };
 
 void BM_CnnStep_LibTorch(benchmark::State& state) {
-  torch::set_num_threads(omp_get_max_threads());
   torch::manual_seed(1);
   Cnn net;
-  net.train();
-  torch::optim::Adam adam(net.parameters(), torch::optim::AdamOptions(1e-3));
-  torch::Tensor x = torch::rand({64, 784}), y = torch::arange(64, torch::kLong) % 10;
-  for (auto _ : state) {
-    adam.zero_grad();
-    torch::Tensor loss = torch::nn::functional::cross_entropy(net.forward(x), y);
-    loss.backward();
-    adam.step();
-  }
-  state.counters["threads"] = torch::get_num_threads();
+  loom::bench::torch_training_steps(state, net, 64, 784);
 }
 BENCHMARK(BM_CnnStep_LibTorch)->Unit(benchmark::kMicrosecond)->UseRealTime();
 

@@ -2,9 +2,7 @@
 // dropout 0.2 after each hidden layer, softmax cross-entropy, Adam, batch 128, on as many threads as loom
 // (OMP_NUM_THREADS, default the machine's cores). Built when CMake finds Torch.
 
-#include <benchmark/benchmark.h>
-#include <omp.h>
-#include <torch/torch.h>
+#include "torch_step.h"
 
 namespace {
 
@@ -20,19 +18,9 @@ struct Mlp : torch::nn::Module {
 };
 
 void BM_MlpAdamDropout_LibTorch(benchmark::State& state) {
-  torch::set_num_threads(omp_get_max_threads());
   torch::manual_seed(1);
   Mlp net;
-  net.train();
-  torch::optim::Adam adam(net.parameters(), torch::optim::AdamOptions(1e-3));
-  torch::Tensor x = torch::rand({128, 784}), y = torch::arange(128, torch::kLong) % 10;
-  for (auto _ : state) {
-    adam.zero_grad();
-    torch::Tensor loss = torch::nn::functional::cross_entropy(net.forward(x), y);
-    loss.backward();
-    adam.step();
-  }
-  state.counters["threads"] = torch::get_num_threads();
+  loom::bench::torch_training_steps(state, net, 128, 784);
 }
 BENCHMARK(BM_MlpAdamDropout_LibTorch)->Unit(benchmark::kMicrosecond)->UseRealTime();
 

@@ -275,6 +275,55 @@ bool may_overwrite(const Graph& g, NodeId id, std::uint32_t result, std::size_t 
   return k && k->read_at_store_index.count(n.operands[operand]) > 0;
 }
 
+std::size_t merged_reduced_tail(const Graph& body, const KernelShape& shape) {
+  const std::vector<std::size_t>& along = shape.split.along;
+  const Shape& space = shape.space;
+  std::size_t start = along.size();
+  // (Axes of size 1 stay out: a broadcast reads index 0 on them, whatever index it is given.)
+  while (start > 0 && along[start - 1] == space.size() - (along.size() - start + 1) && space[along[start - 1]] > 1) --start;
+  if (along.size() - start < 2) return along.size();
+  auto fits = [&](const Shape& dims) {
+    if (dims.size() > space.size()) return false;
+    std::size_t offset = space.size() - dims.size();
+    bool all_full = true, all_one = true;
+    for (std::size_t k = start; k < along.size(); ++k) {
+      std::size_t axis = along[k];
+      std::int64_t dim = axis < offset ? 1 : dims[axis - offset];
+      all_full = all_full && dim == space[axis];
+      all_one = all_one && dim == 1;
+    }
+    return all_full || all_one;
+  };
+  // The values computed per element: what the roots reduce and the results stored at each element, with their
+  // operands (a value with one element per row is computed once per row, by its own index).
+  std::vector<bool> per_element(body.num_nodes(), false);
+  std::vector<NodeId> work;
+  for (NodeId root : shape.roots) work.push_back(body.node(root).operands[0].node);
+  for (std::size_t r = 0; r < body.outputs.size(); ++r)
+    if (shape.placements[r] == Placement::element) work.push_back(body.outputs[r].node);
+  while (!work.empty()) {
+    NodeId id = work.back();
+    work.pop_back();
+    if (per_element[id] || shape.epilogue.count(id) || std::count(shape.roots.begin(), shape.roots.end(), id)) continue;
+    per_element[id] = true;
+    // A reshape reads its operand at the row-major position of its own index, unflattened anew: correct whichever
+    // index reaches it, so what lies behind it does not matter.
+    if (body.node(id).op == OpKind::reshape) continue;
+    for (Value v : body.node(id).operands) work.push_back(v.node);
+  }
+  for (NodeId id = 0; id < body.num_nodes(); ++id) {
+    const Node& n = body.node(id);
+    if (!per_element[id]) continue;
+    bool indexable = n.info().category == OpCategory::Param || n.info().category == OpCategory::Constant ||
+                     n.info().category == OpCategory::Elementwise || n.op == OpKind::reshape || n.op == OpKind::broadcast_to;
+    if (!indexable || !fits(n.results[0].shape)) return along.size();
+    if (n.op != OpKind::reshape)
+      for (Value v : n.operands)
+        if (!fits(body.type(v).shape)) return along.size();
+  }
+  return start;
+}
+
 bool may_raise(const Graph& g, NodeId id) {
   const Node& n = g.node(id);
   if (n.op == OpKind::fused) return n.kernel && n.kernel->may_raise;

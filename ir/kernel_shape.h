@@ -108,6 +108,15 @@ std::optional<Placement> placement_in(const KernelShape& k, const Node& n);
 /// the same size. The memory planner computes in place only where this holds.
 bool may_overwrite(const Graph& g, NodeId id, std::uint32_t result, std::size_t operand);
 
+/// For a reduce kernel of `body` with shape `shape`: where its reduced axes (shape.split.along) end in a run of the
+/// space's last axes that one loop can visit as a single axis (its index in `along`; along.size() when none), as
+/// the emitter loops over them. The index (0, ..., 0, j) with j up to the run's length
+/// addresses what (i1, ..., ik) does in every row-major buffer whose dimensions over the run are all the
+/// space's or all 1, when no axis of the run has size 1. So every value the kernel computes per element must be
+/// such, and made only by elementwise ops, reshapes and broadcasts (which flatten and unflatten row-major
+/// indices); batch norm's N·H·W statistics then loop over H·W in one vectorized loop instead of W at a time.
+std::size_t merged_reduced_tail(const Graph& body, const KernelShape& shape);
+
 /// Whether step `id` can raise while the function runs (a softmax cross-entropy checking its labels). No state is
 /// written in place before such a step, so a failing call changes nothing.
 bool may_raise(const Graph& g, NodeId id);

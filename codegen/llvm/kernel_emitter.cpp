@@ -318,7 +318,7 @@ class KernelEmitter {
           if (store) store_element_results();
           for (std::size_t k = 0; k < roots.size(); ++k) fold(k, xs[k], b_.CreateSIToFP(e, f64));
         };
-        const std::size_t merged = merged_tail(split.along);
+        const std::size_t merged = ir::merged_reduced_tail(body_, shape_);
         std::function<void(std::size_t, llvm::Value*)> nest = [&](std::size_t level, llvm::Value* outer) {
           if (level == merged && merged + 1 < split.along.size()) {  // one loop over the contiguous tail of axes
             std::int64_t length = 1;
@@ -377,60 +377,6 @@ class KernelEmitter {
       store_row_results(row);
       finished_.clear();
     });
-  }
-
-  /// Where the reduced axes `along` end in a run of the space's last axes that one loop can visit as a single
-  /// axis (its index in `along`; along.size() when none): the index (0, ..., 0, j) with j up to the run's length
-  /// addresses what (i1, ..., ik) does in every row-major buffer whose dimensions over the run are all the
-  /// space's or all 1, when no axis of the run has size 1. So every value the kernel computes per element must be
-  /// such, and made only by elementwise ops, reshapes and broadcasts (which flatten and unflatten row-major
-  /// indices); batch norm's N·H·W statistics then loop over H·W in one vectorized loop instead of W at a time.
-  std::size_t merged_tail(const std::vector<std::size_t>& along) const {
-    const Shape& space = shape_.space;
-    std::size_t start = along.size();
-    // (Axes of size 1 stay out: a broadcast reads index 0 on them, whatever index it is given.)
-    while (start > 0 && along[start - 1] == space.size() - (along.size() - start + 1) && space[along[start - 1]] > 1) --start;
-    if (along.size() - start < 2) return along.size();
-    auto fits = [&](const Shape& shape) {
-      if (shape.size() > space.size()) return false;
-      std::size_t offset = space.size() - shape.size();
-      bool all_full = true, all_one = true;
-      for (std::size_t k = start; k < along.size(); ++k) {
-        std::size_t axis = along[k];
-        std::int64_t dim = axis < offset ? 1 : shape[axis - offset];
-        all_full = all_full && dim == space[axis];
-        all_one = all_one && dim == 1;
-      }
-      return all_full || all_one;
-    };
-    // The values computed per element: what the roots reduce and the results stored at each element, with their
-    // operands (a value with one element per row is computed once per row, by its own index).
-    std::vector<bool> per_element(body_.num_nodes(), false);
-    std::vector<ir::NodeId> work;
-    for (ir::NodeId root : shape_.roots) work.push_back(body_.node(root).operands[0].node);
-    for (std::size_t r = 0; r < body_.outputs.size(); ++r)
-      if (shape_.placements[r] == ir::Placement::element) work.push_back(body_.outputs[r].node);
-    while (!work.empty()) {
-      ir::NodeId id = work.back();
-      work.pop_back();
-      if (per_element[id] || shape_.epilogue.count(id) || std::count(shape_.roots.begin(), shape_.roots.end(), id)) continue;
-      per_element[id] = true;
-      // A reshape reads its operand at the row-major position of its own index, unflattened anew: correct whichever
-      // index reaches it, so what lies behind it does not matter.
-      if (body_.node(id).op == OpKind::reshape) continue;
-      for (ir::Value v : body_.node(id).operands) work.push_back(v.node);
-    }
-    for (ir::NodeId id = 0; id < body_.num_nodes(); ++id) {
-      const ir::Node& n = body_.node(id);
-      if (!per_element[id]) continue;
-      bool indexable = n.info().category == ir::OpCategory::Param || n.info().category == ir::OpCategory::Constant ||
-                       n.info().category == ir::OpCategory::Elementwise || n.op == OpKind::reshape || n.op == OpKind::broadcast_to;
-      if (!indexable || !fits(n.results[0].shape)) return along.size();
-      if (n.op != OpKind::reshape)
-        for (ir::Value v : n.operands)
-          if (!fits(body_.type(v).shape)) return along.size();
-    }
-    return start;
   }
 
   /// softmax, log_softmax (along `axis`) and softmax_cross_entropy (along the last axis): one row per position

@@ -35,6 +35,12 @@ struct Geometry {
                                                          const dnnl::primitive_attr& attr = primitive_attributes()) const {
     return {{kind, dnnl::algorithm::convolution_direct, x, w, bias, y, strides, dilation, pad_low, pad_high}, attr, engine};
   }
+  /// convolution_backward_data or _weights: both take (x, w, y) in that order, and the forward as a hint.
+  template <class Primitive>
+  typename Primitive::primitive_desc backward_conv(const dnnl::engine& engine, const dnnl::primitive_attr& attr) const {
+    typename Primitive::desc d(dnnl::algorithm::convolution_direct, x, w, y, strides, dilation, pad_low, pad_high);
+    return {d, attr, engine, forward_conv(engine, dnnl::prop_kind::forward_training)};
+  }
   dnnl::pooling_forward::primitive_desc forward_pool(const dnnl::engine& engine, dnnl::prop_kind kind,
                                                      dnnl::algorithm algorithm) const {
     return {{kind, algorithm, x, y, strides, kernel, pad_low, pad_high}, primitive_attributes(), engine};
@@ -68,18 +74,14 @@ class OneDnnWindow final : public WindowPrimitive {
         break;
       }
       case OpKind::conv2d_backward_data: {  // (dy, w) -> dx
-        dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, g.x, g.w, g.y, g.strides, g.dilation,
-                                                g.pad_low, g.pad_high);
-        dnnl::convolution_backward_data::primitive_desc pd(d, attr, engine_, g.forward_conv(engine_, dnnl::prop_kind::forward_training));
+        auto pd = g.backward_conv<dnnl::convolution_backward_data>(engine_, attr);
         finish(dnnl::convolution_backward_data(pd), pd,
                {input(DNNL_ARG_DIFF_DST, kIn0, plain.y, pd.diff_dst_desc()), input(DNNL_ARG_WEIGHTS, kIn1, plain.w, pd.weights_desc()),
                 output(DNNL_ARG_DIFF_SRC, plain.x, pd.diff_src_desc())});
         break;
       }
       case OpKind::conv2d_backward_weights: {  // (x, dy) -> dw
-        dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, g.x, g.w, g.y, g.strides, g.dilation,
-                                                   g.pad_low, g.pad_high);
-        dnnl::convolution_backward_weights::primitive_desc pd(d, attr, engine_, g.forward_conv(engine_, dnnl::prop_kind::forward_training));
+        auto pd = g.backward_conv<dnnl::convolution_backward_weights>(engine_, attr);
         finish(dnnl::convolution_backward_weights(pd), pd,
                {input(DNNL_ARG_SRC, kIn0, plain.x, pd.src_desc()), input(DNNL_ARG_DIFF_DST, kIn1, plain.y, pd.diff_dst_desc()),
                 output(DNNL_ARG_DIFF_WEIGHTS, plain.w, pd.diff_weights_desc())});

@@ -189,7 +189,8 @@ TEST_CASE("convolutions over 16 or more channels, on oneDNN's blocked layouts, a
 }
 
 TEST_CASE("max pooling's gradient goes to each window's first largest tap on the JIT too, ties included", "[jit]") {
-  // Inputs of -1, 0 and 1 tie in most windows (as ReLU's zeros do); oneDNN finds the maximum on its own.
+  // Inputs of -1, 0 and 1 tie in most windows (as ReLU's zeros do). The forward runs on oneDNN, the backward on
+  // loom's loops (codegen/window_loops.h); a backend that broke ties another way would be off by w, at least 0.5.
   Array values(DType::f32, {2, 3, 8, 9});
   for (std::int64_t i = 0; i < values.size(); ++i) values.set(i, static_cast<double>((i * 7 + i / 5) % 3) - 1.0);
   for (int overlapping = 0; overlapping < 2; ++overlapping) {
@@ -202,7 +203,7 @@ TEST_CASE("max pooling's gradient goes to each window's first largest tap on the
     std::vector<Array> got = compile({x, w}, outputs, {}, CompileOptions{.backend = Backend::jit})(args);
     for (std::size_t k = 0; k < want.size(); ++k) {
       INFO("overlapping " << overlapping << ", output " << k);
-      check_close(want[k], got[k], 1e-6, 1e-6);  // a tie sent to another tap would be off by w, at least 0.5
+      check_close(want[k], got[k], 1e-6, 1e-6);
     }
   }
 }
