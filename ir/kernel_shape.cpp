@@ -103,6 +103,40 @@ Analysis analyze_matmul(const Graph& g, std::span<const NodeId> members, std::sp
   return k;
 }
 
+/// Whether one loop can visit the space's axes [first, space.size()) as a single axis when it computes `nodes` of
+/// `g` at each element: the index (0, ..., 0, j), j below the axes' product, addresses what the full index does in
+/// every row-major buffer whose dimensions over those axes are all the space's or all 1, when none of the axes has
+/// size 1 (a broadcast reads index 0 there, whatever it is given). So each node must be a parameter, a constant, an
+/// elementwise op, a reshape or a broadcast (ops that flatten and unflatten row-major indices, or read their
+/// operands at their own index), and it and its operands such a buffer; a reshape's operands need not be: it
+/// unflattens its own index anew.
+bool one_loop_over_tail(const Graph& g, std::span<const NodeId> nodes, const Shape& space, std::size_t first) {
+  for (std::size_t axis = first; axis < space.size(); ++axis)
+    if (space[axis] <= 1) return false;
+  auto fits = [&](const Shape& dims) {
+    if (dims.size() > space.size()) return false;
+    std::size_t offset = space.size() - dims.size();
+    bool all_full = true, all_one = true;
+    for (std::size_t axis = first; axis < space.size(); ++axis) {
+      std::int64_t dim = axis < offset ? 1 : dims[axis - offset];
+      all_full = all_full && dim == space[axis];
+      all_one = all_one && dim == 1;
+    }
+    return all_full || all_one;
+  };
+  for (NodeId id : nodes) {
+    const Node& n = g.node(id);
+    OpCategory category = n.info().category;
+    bool indexable = category == OpCategory::Param || category == OpCategory::Constant ||
+                     category == OpCategory::Elementwise || n.op == OpKind::reshape || n.op == OpKind::broadcast_to;
+    if (!indexable || !fits(n.results[0].shape)) return false;
+    if (n.op != OpKind::reshape)
+      for (Value v : n.operands)
+        if (!fits(g.type(v).shape)) return false;
+  }
+  return true;
+}
+
 /// The roots, kind, space and rows of a loop, reduce or row kernel.
 std::optional<std::string> organize(const Graph& g, std::span<const NodeId> members, std::span<const Value> results,
                                     KernelShape& k) {
@@ -111,9 +145,11 @@ std::optional<std::string> organize(const Graph& g, std::span<const NodeId> memb
   if (k.roots.empty()) {
     k.kind = KernelKind::loop;
     k.space = g.type(results[0]).shape;
-    std::int64_t outer = 1, last = k.space.empty() ? 1 : k.space.back();
-    for (std::size_t d = 0; d + 1 < k.space.size(); ++d) outer *= k.space[d];
-    k.rows = outer * ((last + kLoopBlock - 1) / kLoopBlock);
+    k.tail = k.space.empty() ? 0 : k.space.size() - 1;
+    while (k.tail > 0 && one_loop_over_tail(g, members, k.space, k.tail - 1)) --k.tail;
+    std::int64_t outer = 1, inner = 1;
+    for (std::size_t d = 0; d < k.space.size(); ++d) (d < k.tail ? outer : inner) *= k.space[d];
+    k.rows = outer * ((inner + kLoopBlock - 1) / kLoopBlock);
     return std::nullopt;
   }
   const Node& first = g.node(k.roots[0]);
@@ -279,21 +315,7 @@ std::size_t merged_reduced_tail(const Graph& body, const KernelShape& shape) {
   const std::vector<std::size_t>& along = shape.split.along;
   const Shape& space = shape.space;
   std::size_t start = along.size();
-  // (Axes of size 1 stay out: a broadcast reads index 0 on them, whatever index it is given.)
-  while (start > 0 && along[start - 1] == space.size() - (along.size() - start + 1) && space[along[start - 1]] > 1) --start;
-  if (along.size() - start < 2) return along.size();
-  auto fits = [&](const Shape& dims) {
-    if (dims.size() > space.size()) return false;
-    std::size_t offset = space.size() - dims.size();
-    bool all_full = true, all_one = true;
-    for (std::size_t k = start; k < along.size(); ++k) {
-      std::size_t axis = along[k];
-      std::int64_t dim = axis < offset ? 1 : dims[axis - offset];
-      all_full = all_full && dim == space[axis];
-      all_one = all_one && dim == 1;
-    }
-    return all_full || all_one;
-  };
+  while (start > 0 && along[start - 1] == space.size() - (along.size() - start + 1)) --start;
   // The values computed per element: what the roots reduce and the results stored at each element, with their
   // operands (a value with one element per row is computed once per row, by its own index).
   std::vector<bool> per_element(body.num_nodes(), false);
@@ -301,27 +323,19 @@ std::size_t merged_reduced_tail(const Graph& body, const KernelShape& shape) {
   for (NodeId root : shape.roots) work.push_back(body.node(root).operands[0].node);
   for (std::size_t r = 0; r < body.outputs.size(); ++r)
     if (shape.placements[r] == Placement::element) work.push_back(body.outputs[r].node);
+  std::vector<NodeId> nodes;
   while (!work.empty()) {
     NodeId id = work.back();
     work.pop_back();
     if (per_element[id] || shape.epilogue.count(id) || std::count(shape.roots.begin(), shape.roots.end(), id)) continue;
     per_element[id] = true;
-    // A reshape reads its operand at the row-major position of its own index, unflattened anew: correct whichever
-    // index reaches it, so what lies behind it does not matter.
-    if (body.node(id).op == OpKind::reshape) continue;
+    nodes.push_back(id);
+    if (body.node(id).op == OpKind::reshape) continue;  // what lies behind it does not matter (one_loop_over_tail)
     for (Value v : body.node(id).operands) work.push_back(v.node);
   }
-  for (NodeId id = 0; id < body.num_nodes(); ++id) {
-    const Node& n = body.node(id);
-    if (!per_element[id]) continue;
-    bool indexable = n.info().category == OpCategory::Param || n.info().category == OpCategory::Constant ||
-                     n.info().category == OpCategory::Elementwise || n.op == OpKind::reshape || n.op == OpKind::broadcast_to;
-    if (!indexable || !fits(n.results[0].shape)) return along.size();
-    if (n.op != OpKind::reshape)
-      for (Value v : n.operands)
-        if (!fits(body.type(v).shape)) return along.size();
-  }
-  return start;
+  for (; start + 1 < along.size(); ++start)
+    if (one_loop_over_tail(body, nodes, space, along[start])) return start;
+  return along.size();
 }
 
 bool may_raise(const Graph& g, NodeId id) {

@@ -6,8 +6,8 @@
 /// the verifier checks that it still holds, and the LLVM emitter, the executor and the memory planner read it.
 ///
 /// Kinds (each emitted as one loop nest over independent rows, so any split over threads gives the same bits):
-///   loop    elementwise and layout ops over one shape; a row is a block of at most kLoopBlock elements of the
-///           last dimension (so a long vector still splits over threads)
+///   loop    elementwise and layout ops over one shape; a row is a block of at most kLoopBlock elements of its
+///           last axes from `tail` on (so a long vector still splits over threads)
 ///   reduce  reductions sharing one pass over their operand: one row per result element; values computed from
 ///           their results (the epilogue) are computed once per row, after the pass
 ///   row     one softmax, log_softmax or softmax cross-entropy: one row per position of the other axes
@@ -71,6 +71,9 @@ struct KernelShape {
   /// For reduce and row kernels: rows over the kept axes of `space`, each row along the reduced axes (or the row
   /// op's axis).
   RowSplit split;
+  /// For loop kernels: the first of the space's last axes that the inner loop visits as one axis, at the index
+  /// (0, ..., 0, j) (the last axis alone when no other merges; batch norm's [N, C, H, W] kernels loop over H·W).
+  std::size_t tail = 0;
   /// Independent rows: the unit of parallel work.
   std::int64_t rows = 0;
   /// One per result.
@@ -109,12 +112,10 @@ std::optional<Placement> placement_in(const KernelShape& k, const Node& n);
 bool may_overwrite(const Graph& g, NodeId id, std::uint32_t result, std::size_t operand);
 
 /// For a reduce kernel of `body` with shape `shape`: where its reduced axes (shape.split.along) end in a run of the
-/// space's last axes that one loop can visit as a single axis (its index in `along`; along.size() when none), as
-/// the emitter loops over them. The index (0, ..., 0, j) with j up to the run's length
-/// addresses what (i1, ..., ik) does in every row-major buffer whose dimensions over the run are all the
-/// space's or all 1, when no axis of the run has size 1. So every value the kernel computes per element must be
-/// such, and made only by elementwise ops, reshapes and broadcasts (which flatten and unflatten row-major
-/// indices); batch norm's N·H·W statistics then loop over H·W in one vectorized loop instead of W at a time.
+/// space's last axes that one loop can visit as a single axis, as the emitter loops over them (its index in
+/// `along`; along.size() when none). The condition is a loop kernel's for KernelShape::tail, over every value the
+/// kernel computes per element; batch norm's N·H·W statistics then loop over H·W in one vectorized loop instead of
+/// W at a time.
 std::size_t merged_reduced_tail(const Graph& body, const KernelShape& shape);
 
 /// Whether step `id` can raise while the function runs (a softmax cross-entropy checking its labels). No state is

@@ -253,21 +253,25 @@ class KernelEmitter {
         [&](std::size_t) { return row; });
   }
 
-  /// Loop kernels: a row is one block of at most kLoopBlock elements of the last dimension (so a long vector still
-  /// splits over threads), at one position of the other dimensions; the inner loop runs over the block.
+  /// Loop kernels: a row is one block of at most kLoopBlock elements of the space's last axes from shape_.tail on
+  /// (so a long vector still splits over threads), at one position of the other axes; the inner loop runs over the
+  /// block at the index (0, ..., 0, j) of those axes (ir::KernelShape::tail).
   void emit_loop(llvm::Value* begin, llvm::Value* end) {
     const Shape& space = shape_.space;
-    index_.assign(space.size(), nullptr);
+    index_.assign(space.size(), b_.getInt64(0));
     std::vector<std::size_t> outer;
-    for (std::size_t d = 0; d + 1 < space.size(); ++d) outer.push_back(d);
-    std::int64_t last = space.empty() ? 1 : space.back();
-    std::int64_t blocks = (last + ir::kLoopBlock - 1) / ir::kLoopBlock;
+    std::int64_t inner = 1;
+    for (std::size_t d = 0; d < space.size(); ++d) {
+      if (d < shape_.tail) outer.push_back(d);
+      else inner *= space[d];
+    }
+    std::int64_t blocks = (inner + ir::kLoopBlock - 1) / ir::kLoopBlock;
     over_rows(begin, end, [&](llvm::Value* row) {
       llvm::Value* block = b_.CreateURem(row, b_.getInt64(blocks));
       ir::unflatten_into(ix_, space, outer, b_.CreateUDiv(row, b_.getInt64(blocks)), index_);
       llvm::Value* first = b_.CreateMul(block, b_.getInt64(ir::kLoopBlock));
       llvm::Value* past = b_.CreateAdd(first, b_.getInt64(ir::kLoopBlock));
-      past = b_.CreateSelect(b_.CreateICmpSLT(past, b_.getInt64(last)), past, b_.getInt64(last));
+      past = b_.CreateSelect(b_.CreateICmpSLT(past, b_.getInt64(inner)), past, b_.getInt64(inner));
       llvm::BranchInst* back = loop(first, past, [&](llvm::Value* j) {
         if (!space.empty()) index_.back() = j;
         memo_.clear();

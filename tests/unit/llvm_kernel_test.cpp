@@ -146,6 +146,49 @@ TEST_CASE("a fused loop body with transposes, broadcasts, constants and two outp
   }
 }
 
+TEST_CASE("a loop kernel's inner loop runs over the last axes on which every value is whole or broadcast") {
+  struct Case {
+    Shape operand;                        // the second operand of add(x [3, 4, 5, 6], ·)
+    bool transpose_x;                     // x read through a transpose of [3, 4, 6, 5] instead: a layout op that moves elements
+    std::size_t tail;                     // the first axis of the merged run
+    std::int64_t rows;
+  };
+  const Case cases[] = {
+      {{1, 4, 1, 1}, false, 2, 12},  // batch norm's per-channel operand: one loop over H·W
+      {{4, 1, 1}, false, 2, 12},     // the same, aligned right
+      {{3, 4, 5, 6}, false, 0, 1},   // whole everywhere: one loop over everything
+      {{3, 4, 5, 1}, false, 3, 60},  // broadcast along W only: W alone
+      {{1, 4, 1, 6}, false, 3, 60},  // mixed over H and W
+      {{1, 4, 1, 1}, true, 3, 60},   // a transpose reads elsewhere: W alone
+  };
+  for (const Case& c : cases) {
+    ir::Graph body("tail");
+    auto param = [&](const char* name, Shape shape) {
+      ir::NodeId id = body.add_typed_node(ir::OpKind::input, {}, {}, {{DType::f32, shape}}, SourceLoc{}, name);
+      body.inputs.push_back(id);
+      return ir::Value{id, 0};
+    };
+    ir::Value x = param("x", c.transpose_x ? Shape{3, 4, 6, 5} : Shape{3, 4, 5, 6}), y = param("y", c.operand);
+    if (c.transpose_x)
+      x = {body.add_node(ir::OpKind::transpose, {x}, {{"perm", std::vector<std::int64_t>{0, 1, 3, 2}}}, SourceLoc{}), 0};
+    ir::Value sum = {body.add_node(ir::OpKind::add, {x, y}, {}, SourceLoc{}), 0};
+    body.outputs = {{body.add_node(ir::OpKind::tanh, {sum}, {}, SourceLoc{}), 0}};
+    INFO(loom::to_string(c.operand) << (c.transpose_x ? " with a transpose" : ""));
+    ir::KernelShape shape = ir::describe_kernel(body);
+    CHECK(shape.tail == c.tail);
+    CHECK(shape.rows == c.rows);
+    auto module = lb::KernelModule::compile({&body});
+    std::vector<Array> inputs = random_inputs(body, false, 5);
+    std::vector<Array> want = codegen::make_interpreter(body)->run(inputs, {});
+    std::vector<Array> whole = run_kernel(module->lookup("tail"), body, inputs, 1);
+    check_close(want[0], whole[0], 1e-5, 1e-6);
+    if (c.rows > 1) {  // rows are independent: any split gives the same bits
+      std::vector<Array> split = run_kernel(module->lookup("tail"), body, inputs, 5);
+      CHECK(std::memcmp(whole[0].raw(), split[0].raw(), whole[0].nbytes()) == 0);
+    }
+  }
+}
+
 TEST_CASE("a kernel rejects ops that kernels cannot contain, naming them and the user's line") {
   ir::Graph body("bad");
   ir::NodeId x = body.add_typed_node(ir::OpKind::input, {}, {}, {{DType::f32, {4, 4}}}, SourceLoc{}, "x");
