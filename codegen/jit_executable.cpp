@@ -77,9 +77,13 @@ void matmul_with_loops(const ir::Node& n, const Shape& a_shape, const Shape& b_s
 template <class T>
 void window_with_loops(const ir::Node& n, const ir::Window2d& geometry, void* const* buffers) {
   ir::PlainMath<T> math;
+  const T* first = static_cast<const T*>(buffers[0]);
   const T* second = n.operands.size() > 1 ? static_cast<const T*>(buffers[1]) : nullptr;
-  window_loops(n, geometry, math, static_cast<const T*>(buffers[0]), second, static_cast<T*>(buffers[n.operands.size()]),
-               /*parallel=*/true);
+  T* out = static_cast<T*>(buffers[n.operands.size()]);
+  if (n.op == ir::OpKind::max_pool2d_backward && is_inside_2x2_pool(geometry))
+    max_pool2d_backward_2x2(geometry, first, second, out, /*parallel=*/true);
+  else
+    window_loops(n, geometry, math, first, second, out, /*parallel=*/true);
 }
 
 /// Grows the executable's staging workspace (shared by its oneDNN window primitives, which run one at a time) to
