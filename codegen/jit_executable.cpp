@@ -200,6 +200,13 @@ class JitExecutable final : public Executable {
       if (error) throw Error(fmt::format("cannot write kernel dumps to {}: {}", options_.dump_dir, error.message()));
       std::ofstream(std::filesystem::path(options_.dump_dir) / "kernels.ll") << module_->llvm_ir();
       std::ofstream(std::filesystem::path(options_.dump_dir) / "kernels.s") << module_->assembly();
+      std::ofstream layouts(std::filesystem::path(options_.dump_dir) / "onednn.txt");
+      for (const Step& step : steps_)
+        if (step.window) {
+          const ir::Node& n = graph_.node(step.node);
+          const ir::Node& op = n.body ? n.body->node(n.kernel->matmul.matmul) : n;
+          layouts << fmt::format("%{} {}: {}\n", step.node, ir::op_name(op.op), step.window->layouts());
+        }
     }
   }
 

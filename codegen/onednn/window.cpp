@@ -1,5 +1,10 @@
 #include "loom/codegen/onednn/window.h"
 
+#include <algorithm>
+#include <vector>
+
+#include <fmt/format.h>
+
 #include "loom/codegen/onednn/primitives.h"
 
 namespace loom::codegen::onednn {
@@ -105,6 +110,7 @@ class OneDnnWindow final : public WindowPrimitive {
   }
 
   std::size_t workspace_bytes() const override { return workspace_; }
+  const std::string& layouts() const override { return layouts_; }
 
   void run(const void* in0, const void* in1, const void* bias, void* out, void* workspace) const override {
     const void* buffers[kCallerBuffers] = {in0, in1, bias, out};
@@ -164,16 +170,51 @@ class OneDnnWindow final : public WindowPrimitive {
   void finish(dnnl::primitive primitive, const dnnl::primitive_desc_base& pd, const std::vector<Arg>& args) {
     std::vector<std::pair<int, desc>> kinds;
     std::vector<Place> places;
+    layouts_ = pd.impl_info_str();
     for (const Arg& a : args) {
       kinds.push_back({a.kind, a.layout});
       places.push_back(a.place);
+      layouts_ += fmt::format(", {} {}{}", argument_name(a.kind), format_of(a.layout), a.place.buffer < 0 ? " (reordered)" : "");
     }
     execs_ = std::move(before_);
     execs_.push_back({BoundPrimitive(engine_, std::move(primitive), kinds, pd.scratchpad_desc()), places});
     for (Exec& e : after_) execs_.push_back(std::move(e));
   }
 
+  static const char* argument_name(int kind) {
+    switch (kind) {
+      case DNNL_ARG_SRC: return "src";
+      case DNNL_ARG_WEIGHTS: return "weights";
+      case DNNL_ARG_BIAS: return "bias";
+      case DNNL_ARG_DST: return "dst";
+      case DNNL_ARG_DIFF_SRC: return "diff_src";
+      case DNNL_ARG_DIFF_DST: return "diff_dst";
+      case DNNL_ARG_DIFF_WEIGHTS: return "diff_weights";
+      default: return "arg";
+    }
+  }
+  /// A plain or blocked layout in oneDNN's notation: the dimensions (a, b, ...) from the largest stride to the
+  /// smallest, a blocked one in capitals, then its inner blocks (aBcd16b). Written here because oneDNN 2.6 has
+  /// no public function that names a descriptor's layout.
+  static std::string format_of(const desc& d) {
+    const dnnl_memory_desc_t& md = d.data;
+    const dnnl_blocking_desc_t& blocking = md.format_desc.blocking;
+    std::vector<int> order(static_cast<std::size_t>(md.ndims));
+    for (int k = 0; k < md.ndims; ++k) order[static_cast<std::size_t>(k)] = k;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return blocking.strides[a] > blocking.strides[b]; });
+    std::string text;
+    for (int dim : order) {
+      bool blocked = false;
+      for (int k = 0; k < blocking.inner_nblks; ++k) blocked = blocked || blocking.inner_idxs[k] == dim;
+      text += static_cast<char>((blocked ? 'A' : 'a') + dim);
+    }
+    for (int k = 0; k < blocking.inner_nblks; ++k)
+      text += fmt::format("{}{}", blocking.inner_blks[k], static_cast<char>('a' + blocking.inner_idxs[k]));
+    return text;
+  }
+
   dnnl::engine engine_;
+  std::string layouts_;
   std::vector<Exec> execs_, before_, after_;  ///< execs_: the reorders in, the primitive, the reorder out
   std::size_t workspace_ = 0;
 };

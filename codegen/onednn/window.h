@@ -7,6 +7,7 @@
 /// largest tap from x instead (codegen/window_loops.h), which needs no buffer between the two.
 
 #include <memory>
+#include <string>
 
 #include "loom/codegen/onednn/epilogue.h"
 #include "loom/ir/window_semantics.h"
@@ -29,6 +30,10 @@ class WindowPrimitive {
   virtual std::size_t workspace_bytes() const = 0;
   /// out = op(in0, in1) (+ bias, then the activation); in1 is ignored by one-operand ops, bias without a bias.
   virtual void run(const void* in0, const void* in1, const void* bias, void* out, void* workspace) const = 0;
+  /// How it runs, for the JIT's dumps (onednn.txt): oneDNN's implementation and each argument's layout, in
+  /// oneDNN's notation (aBcd16b is nChw16c), marked "reordered" where a reorder stages it from or to the caller's
+  /// plain buffer.
+  virtual const std::string& layouts() const = 0;
 };
 
 }  // namespace loom::codegen::onednn

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include <catch2/catch.hpp>
 
@@ -94,6 +95,25 @@ TEST_CASE("with dump_dir the JIT writes the kernels' LLVM IR and vectorized asse
   CHECK(ir.find("vector.body") != std::string::npos);
   CHECK(ir.find("fmul <") != std::string::npos);
   CHECK(assembly.find("vmulps") != std::string::npos);  // packed single-precision multiplies
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("with dump_dir the JIT writes the layout each oneDNN convolution and pool runs in", "[jit]") {
+  auto dir = std::filesystem::temp_directory_path() / "loom-onednn-dumps";
+  std::filesystem::remove_all(dir);
+  Graph g;
+  Tensor x = g.input("x", {2, 16, 12, 12}), w = g.input("w", {24, 16, 3, 3});
+  compile({x, w}, {max_pool2d(relu(conv2d(x, w, 1, "same")), 2)}, {},
+          CompileOptions{.backend = Backend::jit, .dump_dir = dir.string(), .name = "f"});
+  std::ifstream file(dir / "f" / "onednn.txt");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(file, line);) lines.push_back(line);
+  // Which layouts oneDNN picks depends on the CPU; that each argument is named with one does not.
+  const std::regex conv(R"(%\d+ conv2d: \S+, src [a-dA-D0-9]+( \(reordered\))?, weights [a-dA-D0-9]+( \(reordered\))?, dst [a-dA-D0-9]+( \(reordered\))?)");
+  const std::regex pool(R"(%\d+ max_pool2d: \S+, src [a-dA-D0-9]+( \(reordered\))?, dst [a-dA-D0-9]+( \(reordered\))?)");
+  REQUIRE(lines.size() == 2);
+  CHECK(std::regex_match(lines[0], conv));
+  CHECK(std::regex_match(lines[1], pool));
   std::filesystem::remove_all(dir);
 }
 
