@@ -4,7 +4,9 @@
 /// the IR's semantics (docs/IR.md): each result element is a sum (or maximum) over its taps in a fixed order,
 /// accumulated in the result's dtype through the scalar algebra `math` (ir/scalar_semantics.h); taps in the padding
 /// read nothing. Scatter-shaped gradients (the pools') add into each input element in increasing output order,
-/// the order a gather in that element's place would use.
+/// the order a gather in that element's place would use. One exception, at the end of the file: the JIT runs max
+/// pooling's backward over 2 × 2 windows at stride 2 in a vectorizable form of the same scan, which tests compare
+/// with the interpreter's.
 
 #include <algorithm>
 #include <bit>
